@@ -1,0 +1,30 @@
+import type { Tensor } from './tensor';
+import type { BinaryOp, UnaryOp } from './ops/pointwise';
+
+/**
+ * The kernels an engine backend supplies. Ops (engine/ops) define forward and backward once in
+ * terms of these; every backend serves the same ops. Kernels never record autograd history.
+ */
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  unary(op: UnaryOp, x: Tensor, params: readonly number[]): Tensor;
+  /** Broadcasting binary op; the result takes the promoted dtype. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
+  /** Sum over `dims` (sorted, distinct, normalized). */
+  sum(x: Tensor, dims: readonly number[], keepdim: boolean): Tensor;
+  /** Max along `dim`; indices are int64 and point at the first maximum (NaN counts as maximal). */
+  max(x: Tensor, dim: number, keepdim: boolean): { values: Tensor; indices: Tensor };
+  /** Batched matrix product of the last two dims; batch dims broadcast. */
+  matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;
+  /** softmax (or log_softmax) along `dim`, max-subtracted. */
+  softmax(x: Tensor, dim: number, log: boolean): Tensor;
+  transpose(x: Tensor, dim0: number, dim1: number): Tensor;
+  broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
+  cat(xs: readonly Tensor[], dim: number): Tensor;
+  slice(x: Tensor, dim: number, start: number, end: number): Tensor;
+  /** torch.gather: out[i][j] = x[i][index[i][j]] along `dim`. */
+  gather(x: Tensor, dim: number, index: Tensor): Tensor;
+  /** Zeros of `shape` with `src` added at `index` along `dim` (gather's adjoint). */
+  scatterAdd(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor;
+  cast(x: Tensor, dtype: Tensor['dtype']): Tensor;
+}

@@ -1,0 +1,274 @@
+import type { Backend } from '../../backend';
+import { allocate, type DType, promote, type Storage } from '../../dtype';
+import { binaryFns, unaryFns } from '../../ops/pointwise';
+import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
+import { Tensor } from '../../tensor';
+import { matmulInto } from './matmul';
+
+function make(dtype: DType, shape: Shape): Tensor {
+  return new Tensor(allocate(dtype, numel(shape)), shape.slice(), dtype, cpu);
+}
+
+/** The tensor's elements in `dtype` (no copy when it already is). */
+function storageAs(x: Tensor, dtype: DType): Storage {
+  if (x.dtype === dtype || (x.dtype !== 'float32' && dtype !== 'float32')) return x.data;
+  return dtype === 'float32' ? Float32Array.from(x.data) : Float64Array.from(x.data);
+}
+
+/** Sizes before, along and after `dim`: most kernels walk a tensor as [outer, size, inner]. */
+function split(shape: Shape, dim: number): [number, number, number] {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return [outer, shape[dim] ?? 1, inner];
+}
+
+/**
+ * Calls visit(outIndex, srcIndex) for every element of `shape`, where srcIndex walks a tensor
+ * whose element strides (per dim of `shape`) are `strides`: broadcasts and permutations.
+ */
+function walk(shape: Shape, strides: readonly number[], visit: (out: number, src: number) => void): void {
+  const n = numel(shape);
+  const rank = shape.length;
+  const counter = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let out = 0; out < n; out++) {
+    visit(out, src);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++counter[d] < shape[d]) {
+        src += strides[d];
+        break;
+      }
+      src -= strides[d] * (shape[d] - 1);
+      counter[d] = 0;
+    }
+  }
+}
+
+function withDtype(x: Tensor, dtype: DType): DType {
+  return x.dtype === 'int64' && dtype === 'int64' ? 'float32' : dtype;
+}
+
+export const cpu: Backend = {
+  name: 'cpu',
+
+  unary(op, x, params) {
+    const fn = unaryFns[op];
+    const out = make(withDtype(x, x.dtype), x.shape);
+    const src = x.data;
+    const dst = out.data;
+    for (let i = 0; i < dst.length; i++) dst[i] = fn(src[i], params);
+    return out;
+  },
+
+  binary(op, a, b) {
+    const fn = binaryFns[op];
+    const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
+    const out = make(promote(a.dtype, b.dtype), shape);
+    const x = a.data;
+    const y = b.data;
+    const dst = out.data;
+    if (x.length === dst.length && y.length === dst.length) {
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], y[i]);
+    } else if (y.length === 1 && x.length === dst.length) {
+      const s = y[0];
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], s);
+    } else if (x.length === 1 && y.length === dst.length) {
+      const s = x[0];
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(s, y[i]);
+    } else {
+      const sa = broadcastStrides(a.shape, shape);
+      const sb = broadcastStrides(b.shape, shape);
+      const strides = sa.map((s, i) => s + sb[i] * dst.length); // pack both walks into one
+      walk(shape, strides, (o, packed) => {
+        const j = Math.floor(packed / dst.length);
+        dst[o] = fn(x[packed - j * dst.length], y[j]);
+      });
+    }
+    return out;
+  },
+
+  sum(x, dims, keepdim) {
+    const reduced = new Set(dims);
+    const outShape = x.shape.map((d, i) => (reduced.has(i) ? 1 : d));
+    const acc = new Float64Array(numel(outShape));
+    const own = contiguousStrides(outShape);
+    const strides = own.map((s, i) => (reduced.has(i) ? 0 : s));
+    const src = x.data;
+    if (dims.length === x.shape.length) {
+      let s = 0;
+      for (let i = 0; i < src.length; i++) s += src[i];
+      acc[0] = s;
+    } else {
+      walk(x.shape, strides, (i, o) => {
+        acc[o] += src[i];
+      });
+    }
+    const shape = keepdim ? outShape : x.shape.filter((_, i) => !reduced.has(i));
+    const out = make(x.dtype, shape);
+    out.data.set(acc);
+    return out;
+  },
+
+  max(x, dim, keepdim) {
+    const [outer, size, inner] = split(x.shape, dim);
+    const shape = keepdim ? x.shape.map((d, i) => (i === dim ? 1 : d)) : x.shape.filter((_, i) => i !== dim);
+    const values = make(x.dtype, shape);
+    const indices = make('int64', shape);
+    const src = x.data;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let best = src[base];
+        let arg = 0;
+        for (let k = 1; k < size && best === best; k++) {
+          const v = src[base + k * inner];
+          if (v > best || v !== v) {
+            best = v;
+            arg = k;
+          }
+        }
+        values.data[o * inner + i] = best;
+        indices.data[o * inner + i] = arg;
+      }
+    }
+    return { values, indices };
+  },
+
+  matmul(a, b, transA, transB) {
+    const dtype = promote(a.dtype, b.dtype);
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const batch = broadcastShapes(batchA, batchB);
+    const out = make(dtype, [...batch, m, n]);
+    const x = storageAs(a, dtype);
+    const y = storageAs(b, dtype);
+    const strideA = broadcastStrides(batchA, batch).map((s) => s * m * k);
+    const strideB = broadcastStrides(batchB, batch).map((s) => s * k * n);
+    const packed = strideA.map((s, i) => s + strideB[i] * x.length);
+    walk(batch, packed, (o, p) => {
+      const j = Math.floor(p / x.length);
+      matmulInto(out.data, o * m * n, x, p - j * x.length, y, j, m, k, n, transA, transB);
+    });
+    return out;
+  },
+
+  softmax(x, dim, log) {
+    const [outer, size, inner] = split(x.shape, dim);
+    const out = make(x.dtype, x.shape);
+    const src = x.data;
+    const dst = out.data;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let max = -Infinity;
+        for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
+        let sum = 0;
+        for (let k = 0; k < size; k++) sum += Math.exp(src[base + k * inner] - max);
+        if (log) {
+          const logSum = Math.log(sum);
+          for (let k = 0; k < size; k++) dst[base + k * inner] = src[base + k * inner] - max - logSum;
+        } else {
+          for (let k = 0; k < size; k++) dst[base + k * inner] = Math.exp(src[base + k * inner] - max) / sum;
+        }
+      }
+    }
+    return out;
+  },
+
+  transpose(x, dim0, dim1) {
+    const shape = x.shape.slice();
+    [shape[dim0], shape[dim1]] = [shape[dim1], shape[dim0]];
+    const strides = contiguousStrides(x.shape);
+    [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
+    const out = make(x.dtype, shape);
+    const src = x.data;
+    const dst = out.data;
+    walk(shape, strides, (o, i) => {
+      dst[o] = src[i];
+    });
+    return out;
+  },
+
+  broadcastTo(x, shape) {
+    const out = make(x.dtype, shape);
+    const src = x.data;
+    const dst = out.data;
+    walk(shape, broadcastStrides(x.shape, shape), (o, i) => {
+      dst[o] = src[i];
+    });
+    return out;
+  },
+
+  cat(xs, dim) {
+    const shape = xs[0].shape.slice();
+    shape[dim] = xs.reduce((s, x) => s + x.shape[dim], 0);
+    const dtype = xs.map((x) => x.dtype).reduce(promote);
+    const out = make(dtype, shape);
+    const [outer, size, inner] = split(shape, dim);
+    let offset = 0;
+    for (const x of xs) {
+      const chunk = x.shape[dim] * inner;
+      for (let o = 0; o < outer; o++) {
+        const from = o * chunk;
+        for (let j = 0; j < chunk; j++) out.data[o * size * inner + offset + j] = x.data[from + j];
+      }
+      offset += chunk;
+    }
+    return out;
+  },
+
+  slice(x, dim, start, end) {
+    const shape = x.shape.slice();
+    shape[dim] = end - start;
+    const out = make(x.dtype, shape);
+    const [outer, size, inner] = split(x.shape, dim);
+    const chunk = (end - start) * inner;
+    for (let o = 0; o < outer; o++) {
+      out.data.set(x.data.subarray(o * size * inner + start * inner, o * size * inner + start * inner + chunk), o * chunk);
+    }
+    return out;
+  },
+
+  gather(x, dim, index) {
+    const out = make(x.dtype, index.shape);
+    const [outer, size, inner] = split(index.shape, dim);
+    const xsize = x.shape[dim];
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < size; k++) {
+        for (let i = 0; i < inner; i++) {
+          const at = (o * size + k) * inner + i;
+          out.data[at] = x.data[(o * xsize + index.data[at]) * inner + i];
+        }
+      }
+    }
+    return out;
+  },
+
+  scatterAdd(shape, dim, index, src) {
+    const out = make(src.dtype, shape);
+    const [outer, size, inner] = split(index.shape, dim);
+    const xsize = shape[dim];
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < size; k++) {
+        for (let i = 0; i < inner; i++) {
+          const at = (o * size + k) * inner + i;
+          out.data[(o * xsize + index.data[at]) * inner + i] += src.data[at];
+        }
+      }
+    }
+    return out;
+  },
+
+  cast(x, dtype) {
+    const out = make(dtype, x.shape);
+    out.data.set(x.data);
+    return out;
+  },
+};

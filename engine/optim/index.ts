@@ -1,0 +1,3 @@
+export { Optimizer } from './optimizer';
+export { SGD, Adam, AdamW, RMSprop, Adagrad } from './algorithms';
+export * as lr_scheduler from './lr_scheduler';

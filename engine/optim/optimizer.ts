@@ -1,0 +1,101 @@
+import type { Storage } from '../dtype';
+import type { NestedArray, Tensor } from '../tensor';
+import { tensor, zeros_like } from '../ops/index';
+
+export type ParamGroup<O> = O & { params: Tensor[]; lr: number };
+export type Params<O> = Tensor[] | (Partial<O> & { params: Tensor[] })[];
+export type ParamState = Record<string, Tensor | number>;
+
+/** Rounds as the parameter's dtype stores: every intermediate of a float32 update is float32. */
+export function rounder(data: Storage): (x: number) => number {
+  return data instanceof Float32Array ? Math.fround : (x) => x;
+}
+
+/**
+ * The part every optimizer shares: param groups with defaults, per-parameter state, zero_grad,
+ * state_dict in PyTorch's layout, and locked elements. Subclasses update one parameter in place.
+ */
+export abstract class Optimizer<O extends { lr: number }> {
+  readonly param_groups: ParamGroup<O>[];
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: Params<O>, defaults: O) {
+    const groups = params.length > 0 && !('params' in params[0]) ? [{ params: params as Tensor[] }] : (params as (Partial<O> & { params: Tensor[] })[]);
+    if (groups.every((g) => g.params.length === 0)) throw new Error('the optimizer got an empty parameter list');
+    this.param_groups = groups.map((g) => ({ ...defaults, ...g, params: [...g.params] }));
+    for (const g of this.param_groups) {
+      if (!(g.lr >= 0)) throw new Error(`invalid learning rate: ${g.lr}`);
+    }
+  }
+
+  protected abstract initState(param: Tensor, group: ParamGroup<O>): ParamState;
+
+  /** Updates `param` in place from its gradient; `state` is the parameter's own. */
+  protected abstract update(param: Tensor, grad: Storage, state: ParamState, group: ParamGroup<O>): void;
+
+  step(): void {
+    for (const group of this.param_groups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        let state = this.state.get(p);
+        if (!state) {
+          state = this.initState(p, group);
+          this.state.set(p, state);
+        }
+        const locked = p.locked;
+        const before = locked ? p.data.slice() : null;
+        this.update(p, p.grad.data, state, group);
+        if (locked && before) for (let i = 0; i < locked.length; i++) if (locked[i]) p.data[i] = before[i];
+      }
+    }
+  }
+
+  zero_grad(set_to_none = true): void {
+    for (const group of this.param_groups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        if (set_to_none) p.grad = null;
+        else p.grad = zeros_like(p.grad);
+      }
+    }
+  }
+
+  /** PyTorch's layout, as plain JSON: parameters by index, tensors as nested arrays. */
+  state_dict(): { state: Record<number, Record<string, NestedArray>>; param_groups: Record<string, unknown>[] } {
+    const index = new Map<Tensor, number>();
+    const param_groups = this.param_groups.map(({ params, ...options }) => ({
+      ...options,
+      params: params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p) as number;
+      }),
+    }));
+    const state: Record<number, Record<string, NestedArray>> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? v : v.tolist()]));
+    }
+    return { state, param_groups };
+  }
+
+  load_state_dict(dict: ReturnType<Optimizer<O>['state_dict']>): void {
+    if (dict.param_groups.length !== this.param_groups.length) {
+      throw new Error(`the saved optimizer has ${dict.param_groups.length} parameter groups, this one ${this.param_groups.length}`);
+    }
+    const params = this.param_groups.flatMap((g) => g.params);
+    dict.param_groups.forEach((saved, gi) => {
+      const { params: savedParams, ...options } = saved as { params: number[] };
+      if (savedParams.length !== this.param_groups[gi].params.length) {
+        throw new Error(`parameter group ${gi} has ${savedParams.length} parameters in the saved state, ${this.param_groups[gi].params.length} here`);
+      }
+      Object.assign(this.param_groups[gi], options);
+    });
+    this.state.clear();
+    for (const [key, saved] of Object.entries(dict.state)) {
+      const p = params[Number(key)];
+      if (!p) throw new Error(`the saved optimizer state names parameter ${key}, which does not exist`);
+      this.state.set(p, Object.fromEntries(Object.entries(saved).map(([k, v]) => [k, typeof v === 'number' ? v : tensor(v, { dtype: p.dtype })])));
+    }
+  }
+}
