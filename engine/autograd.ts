@@ -37,9 +37,13 @@ export function record(
   inputs: readonly Tensor[],
   backward: (grad: Tensor) => readonly (Tensor | null)[],
 ): Tensor {
-  if (gradEnabled && inputs.some((t) => t.requires_grad)) {
-    out.requires_grad = true;
-    out.grad_fn = { name, inputs, backward };
+  if (!gradEnabled) return out;
+  for (const input of inputs) {
+    if (input.requires_grad) {
+      out.requires_grad = true;
+      out.grad_fn = { name, inputs, backward };
+      break;
+    }
   }
   return out;
 }

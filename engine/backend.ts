@@ -1,3 +1,4 @@
+import type { DType, Storage } from './dtype';
 import type { Tensor } from './tensor';
 import type { BinaryOp, UnaryOp } from './ops/pointwise';
 
@@ -7,6 +8,8 @@ import type { BinaryOp, UnaryOp } from './ops/pointwise';
  */
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
+  /** A tensor on this backend holding `data` (host values, e.g. targets or masks). */
+  fromHost(data: Storage, shape: readonly number[], dtype: DType): Tensor;
   unary(op: UnaryOp, x: Tensor, params: readonly number[]): Tensor;
   /** Broadcasting binary op; the result takes the promoted dtype. */
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;

@@ -46,7 +46,10 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const [, child] of this.named_children()) out = child.forward(out);
+    for (const key in this) {
+      const child = this[key];
+      if (child instanceof Module) out = child.forward(out);
+    }
     return out;
   }
 }

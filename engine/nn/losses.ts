@@ -47,10 +47,9 @@ function pickTargets(input: Tensor, target: Tensor, weight: Tensor | null | unde
     kept[i] = 1;
     weights[i] = weight ? weight.data[t] : 1;
   });
-  const dtype = input.dtype;
-  const picked = reshape(gather(input, 1, new Tensor(index, [n, 1], 'int64', input.backend)), [n]);
-  const asInput = (data: Float64Array): Tensor => tensor(Array.from(data), { dtype });
-  return { picked, weights: asInput(weights), kept: asInput(kept) };
+  const b = input.backend;
+  const picked = reshape(gather(input, 1, b.fromHost(index, [n, 1], 'int64')), [n]);
+  return { picked, weights: b.fromHost(weights, [n], input.dtype), kept: b.fromHost(kept, [n], input.dtype) };
 }
 
 /** Inputs [C] (one sample, 0-d target) are treated as a batch of one, as PyTorch does. */

@@ -126,7 +126,7 @@ describe('modules', () => {
     const net = new Network();
     const weight = net.hidden.weight;
     const dict = net.state_dict();
-    const loaded = { ...Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.tolist()])), 'hidden.weight': [[1, 2, 3], [4, 5, 6], [7, 8, 9]] };
+    const loaded: Record<string, torch.NestedArray> = { ...Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.tolist()])), 'hidden.weight': [[1, 2, 3], [4, 5, 6], [7, 8, 9]] };
     net.load_state_dict(loaded);
     expect(net.hidden.weight).toBe(weight);
     expect(weight.tolist()).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
@@ -146,7 +146,7 @@ describe('modules', () => {
 });
 
 describe('optimizers', () => {
-  function run(opt: ReturnType<typeof makeOptimizer>['opt'], model: torch.nn.Module, steps: number): void {
+  function run(opt: { zero_grad(): void; step(): void }, model: torch.nn.Module, steps: number): void {
     const x = torch.tensor([[0.5, -1], [2, 0.25]]);
     const y = torch.tensor([1, 0], { dtype: 'int64' });
     for (let i = 0; i < steps; i++) {

@@ -46,12 +46,26 @@ function walk(shape: Shape, strides: readonly number[], visit: (out: number, src
   }
 }
 
+/** Whether `inner` equals the trailing dims of `outer` (ignoring inner's leading 1s). */
+function isTrailing(inner: Shape, outer: Shape): boolean {
+  let lead = 0;
+  while (lead < inner.length && inner[lead] === 1) lead++;
+  const rest = inner.length - lead;
+  for (let i = 1; i <= rest; i++) if (inner[inner.length - i] !== outer[outer.length - i]) return false;
+  return rest <= outer.length;
+}
+
 function withDtype(x: Tensor, dtype: DType): DType {
   return x.dtype === 'int64' && dtype === 'int64' ? 'float32' : dtype;
 }
 
 export const cpu: Backend = {
   name: 'cpu',
+
+  fromHost(data, shape, dtype) {
+    const storage = dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
+    return new Tensor(storage, shape.slice(), dtype, cpu);
+  },
 
   unary(op, x, params) {
     const fn = unaryFns[op];
@@ -77,6 +91,9 @@ export const cpu: Backend = {
     } else if (x.length === 1 && y.length === dst.length) {
       const s = x[0];
       for (let i = 0; i < dst.length; i++) dst[i] = fn(s, y[i]);
+    } else if (x.length === dst.length && isTrailing(b.shape, shape)) {
+      // b repeats along the leading dims (a bias row, say): no index arithmetic needed.
+      for (let i = 0, j = 0; i < dst.length; i++, j = j + 1 === y.length ? 0 : j + 1) dst[i] = fn(x[i], y[j]);
     } else {
       const sa = broadcastStrides(a.shape, shape);
       const sb = broadcastStrides(b.shape, shape);
@@ -96,10 +113,12 @@ export const cpu: Backend = {
     const own = contiguousStrides(outShape);
     const strides = own.map((s, i) => (reduced.has(i) ? 0 : s));
     const src = x.data;
-    if (dims.length === x.shape.length) {
-      let s = 0;
-      for (let i = 0; i < src.length; i++) s += src[i];
-      acc[0] = s;
+    const leading = dims.every((d, i) => d === i); // reducing rows of a matrix, e.g. a bias gradient
+    if (acc.length === src.length) {
+      acc.set(src); // only dims of size 1 are reduced
+    } else if (leading) {
+      const width = acc.length;
+      for (let i = 0, j = 0; i < src.length; i++, j = j + 1 === width ? 0 : j + 1) acc[j] += src[i];
     } else {
       walk(x.shape, strides, (i, o) => {
         acc[o] += src[i];
@@ -143,12 +162,17 @@ export const cpu: Backend = {
     const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
     const k = transA ? a.shape[ra - 2] : a.shape[ra - 1];
     const n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const x = storageAs(a, dtype);
+    const y = storageAs(b, dtype);
+    if (ra === 2 && rb === 2) {
+      const out = make(dtype, [m, n]);
+      matmulInto(out.data, 0, x, 0, y, 0, m, k, n, transA, transB);
+      return out;
+    }
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
     const batch = broadcastShapes(batchA, batchB);
     const out = make(dtype, [...batch, m, n]);
-    const x = storageAs(a, dtype);
-    const y = storageAs(b, dtype);
     const strideA = broadcastStrides(batchA, batch).map((s) => s * m * k);
     const strideB = broadcastStrides(batchB, batch).map((s) => s * k * n);
     const packed = strideA.map((s, i) => s + strideB[i] * x.length);
