@@ -16,3 +16,10 @@ export function promote(a: DType, b: DType): DType {
 export function isFloating(dtype: DType): boolean {
   return dtype !== 'int64';
 }
+
+const identity = (x: number): number => x;
+
+/** The rounding of a dtype's storage: float32 arithmetic is emulated by rounding after each step. */
+export function rounding(dtype: DType): (x: number) => number {
+  return dtype === 'float32' ? Math.fround : identity;
+}

@@ -60,7 +60,7 @@ export class Generator {
       const range = Math.fround(Math.fround(to) - lo);
       for (let i = 0; i < storage.length; i++) storage[i] = ((this.random() & 0xffffff) / 16777216) * range + lo;
     } else {
-      for (let i = 0; i < storage.length; i++) storage[i] = this.random53() * (to - from) + from;
+      for (let i = 0; i < storage.length; i++) storage[i] = fusedMultiplyAdd(this.random53(), to - from, from);
     }
   }
 
@@ -77,6 +77,27 @@ export class Generator {
     this.spareNormal = r * Math.sin(2 * Math.PI * u2);
     return r * Math.cos(2 * Math.PI * u2);
   }
+}
+
+const SPLITTER = 134217729; // 2^27 + 1: Veltkamp's split of a double into two 26-bit halves
+
+/**
+ * a·b + c rounded once, as the fused multiply-add that PyTorch's compiled uniform_ uses for
+ * float64 (Dekker's exact product, then the exact sum's rounding error folded back in).
+ */
+function fusedMultiplyAdd(a: number, b: number, c: number): number {
+  const p = a * b;
+  const as = SPLITTER * a;
+  const ah = as - (as - a);
+  const al = a - ah;
+  const bs = SPLITTER * b;
+  const bh = bs - (bs - b);
+  const bl = b - bh;
+  const productError = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const s = p + c;
+  const v = s - p;
+  const sumError = (p - (s - v)) + (c - v);
+  return s + (sumError + productError);
 }
 
 export const defaultGenerator = new Generator();

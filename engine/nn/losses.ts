@@ -1,7 +1,7 @@
 import { no_grad, record } from '../autograd';
 import { formatShape } from '../shape';
-import { Tensor } from '../tensor';
-import { add, asTensor, clamp, exp, gather, log, log_softmax, mul, neg, pointwise, reshape, sub, sum, tensor } from '../ops/index';
+import type { Tensor } from '../tensor';
+import { add, asTensor, clamp, exp, log, log_softmax, mul, neg, pointwise, reshape, sub, sum } from '../ops/index';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -18,17 +18,19 @@ export interface NllOptions {
   reduction?: Reduction;
 }
 
-interface Picked {
-  /** input[i, target_i] for each sample i (0 where the target is ignored). */
-  picked: Tensor;
+interface Targets {
+  /** The target class of each sample as an int64 [N, 1] index (0 where ignored). */
+  index: Tensor;
   /** weight[target_i], or 1; 0 where the target is ignored. */
   weights: Tensor;
   /** 1 for samples that count, 0 for ignored ones. */
   kept: Tensor;
+  /** The sum of the weights: the denominator of the 'mean' reduction. */
+  totalWeight: number;
 }
 
-/** Per-sample values and weights of an [N, C] input for integer class targets. */
-function pickTargets(input: Tensor, target: Tensor, weight: Tensor | null | undefined, ignoreIndex: number): Picked {
+/** Checks integer class targets against an [N, C] input and turns them into index and weights. */
+function readTargets(input: Tensor, target: Tensor, weight: Tensor | null | undefined, ignoreIndex: number): Targets {
   if (target.dtype !== 'int64') throw new Error('class-index targets must be an int64 tensor');
   const [n, classes] = input.shape;
   if (target.dim() !== 1 || target.shape[0] !== n) {
@@ -40,16 +42,22 @@ function pickTargets(input: Tensor, target: Tensor, weight: Tensor | null | unde
   const index = new Float64Array(n);
   const weights = new Float64Array(n);
   const kept = new Float64Array(n);
+  let totalWeight = 0;
   target.data.forEach((t, i) => {
     if (t === ignoreIndex) return;
     if (!Number.isInteger(t) || t < 0 || t >= classes) throw new Error(`target ${t} is out of bounds for ${classes} classes`);
     index[i] = t;
     kept[i] = 1;
     weights[i] = weight ? weight.data[t] : 1;
+    totalWeight += weights[i];
   });
   const b = input.backend;
-  const picked = reshape(gather(input, 1, b.fromHost(index, [n, 1], 'int64')), [n]);
-  return { picked, weights: b.fromHost(weights, [n], input.dtype), kept: b.fromHost(kept, [n], input.dtype) };
+  return {
+    index: b.fromHost(index, [n, 1], 'int64'),
+    weights: b.fromHost(weights, [n], input.dtype),
+    kept: b.fromHost(kept, [n], input.dtype),
+    totalWeight,
+  };
 }
 
 /** Inputs [C] (one sample, 0-d target) are treated as a batch of one, as PyTorch does. */
@@ -59,13 +67,22 @@ function asBatch(input: Tensor, target: Tensor, run: (input: Tensor, target: Ten
   return reduction === 'none' ? reshape(out, []) : out;
 }
 
+/** -weight[t]·input[t] per sample; the 'mean' divides by the total weight of the counted samples. */
+function nll(x: Tensor, t: Targets, reduction: Reduction): Tensor {
+  const b = x.backend;
+  const n = x.shape[0];
+  const losses = b.binary('mul', b.unary('neg', reshape(b.gather(x, 1, t.index), [n]), []), t.weights);
+  const total = asTensor(t.totalWeight, x);
+  const out = reduction === 'none' ? losses : reduction === 'sum' ? b.sum(losses, [0], false) : b.binary('div', b.sum(losses, [0], false), total);
+  return record(out, 'NllLossBackward0', [x], (g) => {
+    const scale = b.unary('neg', reduction === 'mean' ? b.binary('div', g, total) : g, []);
+    const perSample = b.binary('mul_nonzero', t.weights, scale);
+    return [b.scatterAdd(x.shape, 1, t.index, reshape(perSample, [n, 1]))];
+  });
+}
+
 export function nll_loss(input: Tensor, target: Tensor, { weight, ignore_index = -100, reduction = 'mean' }: NllOptions = {}): Tensor {
-  return asBatch(input, target, (x, t) => {
-    const { picked, weights } = pickTargets(x, t, weight, ignore_index);
-    const losses = neg(mul(picked, weights));
-    // The mean divides by the total weight of the counted samples, not by N.
-    return reduction === 'mean' ? losses.sum().div(weights.sum()) : reduce(losses, reduction);
-  }, reduction);
+  return asBatch(input, target, (x, t) => nll(x, readTargets(x, t, weight, ignore_index), reduction), reduction);
 }
 
 export interface CrossEntropyOptions extends NllOptions {
@@ -80,15 +97,15 @@ export function cross_entropy(input: Tensor, target: Tensor, options: CrossEntro
   if (target.dtype !== 'int64') {
     return probabilityCrossEntropy(logp, target, weight, reduction, label_smoothing, classDim);
   }
-  const nll = nll_loss(logp, target, { weight, ignore_index, reduction });
-  if (label_smoothing <= 0) return nll;
+  const nllLoss = nll_loss(logp, target, { weight, ignore_index, reduction });
+  if (label_smoothing <= 0) return nllLoss;
   const smooth = asBatch(logp, target, (x, t) => {
-    const { weights, kept } = pickTargets(x, t, weight, ignore_index);
+    const { kept, totalWeight } = readTargets(x, t, weight, ignore_index);
     const perSample = mul(neg(sum(weight ? mul(x, reshape(weight, [1, classes])) : x, 1)), kept);
     if (reduction !== 'mean') return reduce(perSample, reduction);
-    return perSample.sum().div(weight ? weights.sum() : kept.sum());
+    return perSample.sum().div(weight ? totalWeight : kept.sum());
   }, reduction);
-  return add(mul(nll, 1 - label_smoothing), mul(smooth, label_smoothing / classes));
+  return add(mul(nllLoss, 1 - label_smoothing), mul(smooth, label_smoothing / classes));
 }
 
 function probabilityCrossEntropy(logp: Tensor, target: Tensor, weight: Tensor | null | undefined, reduction: Reduction, smoothing: number, classDim: number): Tensor {
@@ -117,7 +134,6 @@ export function l1_loss(input: Tensor, target: Tensor, { reduction = 'mean' }: R
 }
 
 export function smooth_l1_loss(input: Tensor, target: Tensor, { reduction = 'mean', beta = 1 }: ReductionOptions & { beta?: number } = {}): Tensor {
-  if (beta === 0) return l1_loss(input, target, { reduction });
   return reduce(pointwise('SmoothL1LossBackward0', 'smooth_l1', 'smooth_l1_grad', sub(input, target), [beta]), reduction);
 }
 
@@ -129,18 +145,34 @@ export interface WeightedOptions extends ReductionOptions {
   weight?: Tensor | null;
 }
 
+/**
+ * A loss computed element-wise, reduced inside the op as PyTorch's fused losses are: the backward
+ * is the element-wise gradient times the upstream gradient, divided by N for the mean.
+ */
+function reducedLoss(name: string, input: Tensor, loss: Tensor, reduction: Reduction, elementGrad: (g: Tensor) => Tensor): Tensor {
+  const b = input.backend;
+  const all = loss.shape.map((_, i) => i);
+  const count = asTensor(loss.numel(), input);
+  let out = loss;
+  if (reduction === 'sum') out = b.sum(loss, all, false);
+  else if (reduction === 'mean') out = b.binary('div', b.sum(loss, all, false), count);
+  else if (reduction !== 'none') throw new Error(`reduction must be 'mean', 'sum' or 'none', not '${String(reduction)}'`);
+  return record(out, name, [input], (g) => {
+    const grad = elementGrad(g);
+    return [reduction === 'mean' ? b.binary('div', grad, count) : grad];
+  });
+}
+
 export function binary_cross_entropy(input: Tensor, target: Tensor, { weight, reduction = 'mean' }: WeightedOptions = {}): Tensor {
   if (input.data.some((p) => !(p >= 0 && p <= 1))) {
     throw new Error('binary_cross_entropy needs every input between 0 and 1 (apply a Sigmoid first, or use binary_cross_entropy_with_logits)');
   }
   const b = input.backend;
-  let loss = b.binary('bce', input, target);
-  if (weight) loss = b.binary('mul', loss, weight);
-  const out = record(loss, 'BinaryCrossEntropyBackward0', [input], (g) => {
-    const grad = mul(g, b.binary('bce_grad', input, target));
-    return [weight ? mul(grad, weight) : grad];
+  const loss = b.binary('bce', input, target);
+  return reducedLoss('BinaryCrossEntropyBackward0', input, weight ? b.binary('mul', loss, weight) : loss, reduction, (g) => {
+    const grad = b.binary('mul', g, b.binary('bce_grad', input, target));
+    return weight ? b.binary('mul', grad, weight) : grad;
   });
-  return reduce(out, reduction);
 }
 
 export interface LogitsOptions extends WeightedOptions {
@@ -149,17 +181,17 @@ export interface LogitsOptions extends WeightedOptions {
 
 /** PyTorch's numerically stable form: no overflow for large logits of either sign. */
 export function binary_cross_entropy_with_logits(input: Tensor, target: Tensor, { weight, pos_weight, reduction = 'mean' }: LogitsOptions = {}): Tensor {
+  // The same order of float operations as PyTorch, so float32 rounding agrees too.
   const loss = no_grad(() => {
     const maxVal = clamp(neg(input), 0);
     const logSum = log(add(exp(neg(maxVal)), exp(sub(neg(input), maxVal))));
     const linear = mul(sub(asTensor(1, target), target), input);
-    // The same order of float operations as PyTorch, so float32 rounding agrees too.
     const l = pos_weight
       ? add(linear, mul(add(mul(sub(pos_weight, 1), target), 1), add(logSum, maxVal)))
       : add(add(linear, maxVal), logSum);
     return weight ? mul(l, weight) : l;
   });
-  const out = record(loss, 'BinaryCrossEntropyWithLogitsBackward0', [input], (g) => {
+  return reducedLoss('BinaryCrossEntropyWithLogitsBackward0', input, loss, reduction, (g) => {
     const s = input.sigmoid();
     let grad: Tensor;
     if (pos_weight) {
@@ -168,7 +200,6 @@ export function binary_cross_entropy_with_logits(input: Tensor, target: Tensor, 
     } else {
       grad = mul(sub(s, target), g);
     }
-    return [weight ? mul(grad, weight) : grad];
+    return weight ? mul(grad, weight) : grad;
   });
-  return reduce(out, reduction);
 }

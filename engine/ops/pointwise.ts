@@ -1,22 +1,40 @@
 /**
- * Element-wise functions, each defined once. Backends evaluate them per element; the CPU backend
- * calls these functions directly (float32 results are rounded when stored in a Float32Array).
- * `p` holds the op's numeric parameters (exponent, slope, bounds...).
+ * Element-wise functions, each defined once. Every function takes `r`, the rounding of the
+ * tensor's dtype (Math.fround for float32, identity for float64), and applies it after each
+ * arithmetic step in the order PyTorch's CPU kernels use, so float32 results agree with
+ * PyTorch's even where a step cancels (1 + erf(x) near -1, say). `p` holds the op's parameters
+ * (exponent, slope, bounds...), already rounded to the dtype as PyTorch casts them.
  */
 import { erf } from './erf';
 
-type Unary = (x: number, p: readonly number[]) => number;
+export type Round = (x: number) => number;
+type Unary = (x: number, p: readonly number[], r: Round) => number;
 
 const SQRT1_2 = Math.SQRT1_2;
-const GELU_PDF = (2 / Math.sqrt(Math.PI)) * SQRT1_2 * 0.5; // PyTorch's M_2_SQRTPI * M_SQRT1_2 * 0.5
-const GELU_BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5; // sqrt(2/pi)
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const GELU_PDF = TWO_OVER_SQRT_PI * SQRT1_2 * 0.5; // PyTorch's kBeta for exact GELU
+const GELU_BETA = Math.SQRT2 * TWO_OVER_SQRT_PI * 0.5; // √(2/π)
 const GELU_KAPPA = 0.044715;
 
-function sigmoid(x: number): number {
-  // Two branches so exp never overflows: no NaN or Infinity for large |x|.
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
+/** x^p with PyTorch's special cases (x·x for 2, x·x·x for 3, sqrt for 0.5, ...). */
+function power(x: number, p: number, r: Round): number {
+  switch (p) {
+    case 0: return 1;
+    case 1: return x;
+    case 2: return r(x * x);
+    case 3: return r(r(x * x) * x);
+    case 0.5: return Math.sqrt(x);
+    case -0.5: return r(1 / r(Math.sqrt(x)));
+    case -1: return r(1 / x);
+    case -2: return r(1 / r(x * x));
+    default: return Math.pow(x, p);
+  }
+}
+
+function geluTanhParts(x: number, r: Round): { t: number; x2: number } {
+  const x2 = r(x * x);
+  const inner = r(r(GELU_BETA) * r(x + r(r(GELU_KAPPA) * r(x2 * x))));
+  return { t: r(Math.tanh(inner)), x2 };
 }
 
 export const unaryFns = {
@@ -26,57 +44,67 @@ export const unaryFns = {
   sqrt: (x) => Math.sqrt(x),
   abs: (x) => Math.abs(x),
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // keeps NaN and ±0
-  reciprocal: (x) => 1 / x,
-  pow: (x, p) => Math.pow(x, p[0]),
-  pow_grad: (x, p) => (p[0] === 0 ? 0 : p[0] * Math.pow(x, p[0] - 1)),
+  pow: (x, p, r) => power(x, p[0], r),
+  pow_grad: (x, p, r) => (p[0] === 0 ? 0 : r(p[0] * power(x, r(p[0] - 1), r))),
   clamp: (x, p) => (x < p[0] ? p[0] : x > p[1] ? p[1] : x), // NaN passes through
   clamp_grad: (x, p) => (x >= p[0] && x <= p[1] ? 1 : 0),
   relu: (x) => (x > 0 ? x : x !== x ? x : 0),
-  relu_grad: (x) => (x > 0 ? 1 : 0),
-  leaky_relu: (x, p) => (x > 0 ? x : x * p[0]),
+  relu_grad: (x) => (x <= 0 ? 0 : 1), // NaN lets the gradient through, as PyTorch's threshold_backward
+  leaky_relu: (x, p, r) => (x > 0 ? x : r(x * p[0])),
   leaky_relu_grad: (x, p) => (x > 0 ? 1 : p[0]),
-  elu: (x, p) => (x > 0 ? x : p[0] * Math.expm1(x)),
-  elu_grad: (x, p) => (x > 0 ? 1 : p[0] * Math.exp(x)),
-  sigmoid,
+  elu: (x, p, r) => (x <= 0 ? r(r(r(Math.exp(x)) - 1) * p[0]) : x),
+  elu_grad: (x, p, r) => (x <= 0 ? r(p[0] * r(Math.exp(x))) : 1),
+  sigmoid: (x, _p, r) => r(1 / r(1 + r(Math.exp(-x)))), // exp overflow gives exactly 0, as PyTorch
   tanh: (x) => Math.tanh(x),
-  gelu: (x) => x * 0.5 * (1 + erf(x * SQRT1_2)),
-  gelu_grad: (x) => 0.5 * (1 + erf(x * SQRT1_2)) + x * Math.exp(-0.5 * x * x) * GELU_PDF,
-  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(GELU_BETA * (x + GELU_KAPPA * x * x * x))),
-  gelu_tanh_grad: (x) => {
-    const t = Math.tanh(GELU_BETA * (x + GELU_KAPPA * x * x * x));
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * GELU_KAPPA * x * x);
+  gelu: (x, _p, r) => r(r(x * 0.5) * r(1 + r(erf(r(x * r(SQRT1_2)))))),
+  gelu_grad: (x, _p, r) => {
+    const cdf = r(0.5 * r(1 + r(erf(r(x * r(SQRT1_2))))));
+    const pdf = r(r(GELU_PDF) * r(Math.exp(r(r(x * x) * -0.5))));
+    return r(cdf + r(x * pdf));
   },
-  softplus: (x, p) => (x * p[0] > p[1] ? x : Math.log1p(Math.exp(x * p[0])) / p[0]),
-  softplus_grad: (x, p) => {
-    if (x * p[0] > p[1]) return 1;
-    const z = Math.exp(x * p[0]);
-    return z / (z + 1);
+  gelu_tanh: (x, _p, r) => r(r(0.5 * x) * r(1 + geluTanhParts(x, r).t)),
+  gelu_tanh_grad: (x, _p, r) => {
+    const { t, x2 } = geluTanhParts(x, r);
+    const left = r(0.5 * x);
+    const leftDerivative = r(0.5 * r(1 + t));
+    const innerDerivative = r(r(GELU_BETA) * r(1 + r(r(3 * r(GELU_KAPPA)) * x2)));
+    const rightDerivative = r(r(left * r(1 - r(t * t))) * innerDerivative);
+    return r(leftDerivative + rightDerivative);
   },
-  smooth_l1: (d, p) => {
-    const a = Math.abs(d);
-    return a < p[0] ? (0.5 * d * d) / p[0] : a - 0.5 * p[0];
+  softplus: (x, p, r) => (r(x * p[0]) > p[1] ? x : r(r(Math.log1p(r(Math.exp(r(x * p[0]))))) / p[0])),
+  softplus_grad: (x, p, r) => {
+    if (r(x * p[0]) > p[1]) return 1;
+    const z = r(Math.exp(r(x * p[0])));
+    return r(z / r(z + 1));
   },
-  smooth_l1_grad: (d, p) => (d <= -p[0] ? -1 : d >= p[0] ? 1 : d / p[0]),
-  huber: (d, p) => {
-    const a = Math.abs(d);
-    return a < p[0] ? 0.5 * d * d : p[0] * (a - 0.5 * p[0]);
+  smooth_l1: (d, p, r) => {
+    const z = Math.abs(d);
+    return z < p[0] ? r(r(r(0.5 * z) * z) / p[0]) : r(z - r(0.5 * p[0]));
+  },
+  smooth_l1_grad: (d, p, r) => (d <= -p[0] ? -1 : d >= p[0] ? 1 : r(d / p[0])),
+  huber: (d, p, r) => {
+    const z = Math.abs(d);
+    return z < p[0] ? r(r(0.5 * z) * z) : r(p[0] * r(z - r(0.5 * p[0])));
   },
   huber_grad: (d, p) => (d <= -p[0] ? -p[0] : d >= p[0] ? p[0] : d),
 } satisfies Record<string, Unary>;
 
 export type UnaryOp = keyof typeof unaryFns;
 
+type Binary = (a: number, b: number, r: Round) => number;
+
 export const binaryFns = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
-  /** 1 where a equals b: routes max()'s gradient to every maximal element. */
-  eq: (a, b) => (a === b ? 1 : 0),
+  /** 1 where a equals b (NaN matching NaN): routes max()'s gradient to every maximal element. */
+  eq: (a, b) => (a === b || (a !== a && b !== b) ? 1 : 0),
+  /** a·b, but 0 wherever a is 0 even if b is NaN: gradients of ignored loss targets stay 0. */
+  mul_nonzero: (a, b) => (a === 0 ? 0 : a * b),
   /** binary_cross_entropy of probability a against target b, logs clamped at -100 as PyTorch. */
-  bce: (a, b) => (b - 1) * Math.max(Math.log1p(-a), -100) - b * Math.max(Math.log(a), -100),
-  bce_grad: (a, b) => (a - b) / Math.max((1 - a) * a, 1e-12),
-} satisfies Record<string, (a: number, b: number) => number>;
+  bce: (a, b, r) => r(r((b - 1) * Math.max(r(Math.log1p(-a)), -100)) - r(b * Math.max(r(Math.log(a)), -100))),
+  bce_grad: (a, b, r) => r((a - b) / Math.max(r(r(1 - a) * a), r(1e-12))),
+} satisfies Record<string, Binary>;
 
 export type BinaryOp = keyof typeof binaryFns;

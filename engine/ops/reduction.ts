@@ -16,7 +16,7 @@ function keptShape(x: Tensor, dims: readonly number[]): number[] {
 
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const dims = normalizeDims(x, dim);
-  return record(x.backend.sum(x, dims, keepdim), 'SumBackward1', [x], (g) => [
+  return record(x.backend.sum(x, dims, keepdim), dim === undefined ? 'SumBackward0' : 'SumBackward1', [x], (g) => [
     broadcast_to(reshape(g, keptShape(x, dims)), x.shape),
   ]);
 }
@@ -25,7 +25,7 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   const dims = normalizeDims(x, dim);
   const count = dims.reduce((n, d) => n * x.shape[d], 1);
   const out = x.backend.binary('div', x.backend.sum(x, dims, keepdim), asTensor(count, x));
-  return record(out, 'MeanBackward1', [x], (g) => [div(broadcast_to(reshape(g, keptShape(x, dims)), x.shape), count)]);
+  return record(out, dim === undefined ? 'MeanBackward0' : 'MeanBackward1', [x], (g) => [div(broadcast_to(reshape(g, keptShape(x, dims)), x.shape), count)]);
 }
 
 /** max over all elements; the gradient is shared evenly among tied maxima, as in PyTorch. */

@@ -3,10 +3,10 @@
  * parameters every intermediate is rounded to float32 in PyTorch's order of operations, so the
  * updated weights agree with PyTorch bit for bit or within an ulp.
  */
-import type { Storage } from '../dtype';
+import { rounding, type Storage } from '../dtype';
 import type { Tensor } from '../tensor';
 import { full, zeros_like } from '../ops/index';
-import { Optimizer, type ParamGroup, type Params, type ParamState, rounder } from './optimizer';
+import { Optimizer, type ParamGroup, type Params, type ParamState } from './optimizer';
 
 const buffer = (state: ParamState, key: string): Storage => (state[key] as Tensor).data;
 
@@ -33,7 +33,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<SGDOptions>): void {
     const p = param.data;
-    const r = rounder(p);
+    const r = rounding(param.dtype);
     const wd = r(g.weight_decay);
     const mom = r(g.momentum);
     const damp = r(1 - g.dampening);
@@ -76,7 +76,7 @@ class AdamBase extends Optimizer<AdamOptions> {
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<AdamOptions>): void {
     const p = param.data;
-    const r = rounder(p);
+    const r = rounding(param.dtype);
     const [beta1, beta2] = g.betas;
     const step = (state.step as number) + 1;
     state.step = step;
@@ -148,7 +148,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<RMSpropOptions>): void {
     const p = param.data;
-    const r = rounder(p);
+    const r = rounding(param.dtype);
     state.step = (state.step as number) + 1;
     const sq = buffer(state, 'square_avg');
     const avgGrad = g.centered ? buffer(state, 'grad_avg') : null;
@@ -201,7 +201,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<AdagradOptions>): void {
     const p = param.data;
-    const r = rounder(p);
+    const r = rounding(param.dtype);
     const step = (state.step as number) + 1;
     state.step = step;
     const sum = buffer(state, 'sum');

@@ -6,11 +6,6 @@ export type ParamGroup<O> = O & { params: Tensor[]; lr: number };
 export type Params<O> = Tensor[] | (Partial<O> & { params: Tensor[] })[];
 export type ParamState = Record<string, Tensor | number>;
 
-/** Rounds as the parameter's dtype stores: every intermediate of a float32 update is float32. */
-export function rounder(data: Storage): (x: number) => number {
-  return data instanceof Float32Array ? Math.fround : (x) => x;
-}
-
 /**
  * The part every optimizer shares: param groups with defaults, per-parameter state, zero_grad,
  * state_dict in PyTorch's layout, and locked elements. Subclasses update one parameter in place.

@@ -1,5 +1,5 @@
 import type { Backend } from '../../backend';
-import { allocate, type DType, promote, type Storage } from '../../dtype';
+import { allocate, type DType, promote, rounding, type Storage } from '../../dtype';
 import { binaryFns, unaryFns } from '../../ops/pointwise';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
 import { Tensor } from '../../tensor';
@@ -70,9 +70,11 @@ export const cpu: Backend = {
   unary(op, x, params) {
     const fn = unaryFns[op];
     const out = make(withDtype(x, x.dtype), x.shape);
+    const r = rounding(out.dtype);
+    const p = params.map(r);
     const src = x.data;
     const dst = out.data;
-    for (let i = 0; i < dst.length; i++) dst[i] = fn(src[i], params);
+    for (let i = 0; i < dst.length; i++) dst[i] = fn(src[i], p, r);
     return out;
   },
 
@@ -80,27 +82,28 @@ export const cpu: Backend = {
     const fn = binaryFns[op];
     const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
     const out = make(promote(a.dtype, b.dtype), shape);
+    const r = rounding(out.dtype);
     const x = a.data;
     const y = b.data;
     const dst = out.data;
     if (x.length === dst.length && y.length === dst.length) {
-      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], y[i]);
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], y[i], r);
     } else if (y.length === 1 && x.length === dst.length) {
       const s = y[0];
-      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], s);
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(x[i], s, r);
     } else if (x.length === 1 && y.length === dst.length) {
       const s = x[0];
-      for (let i = 0; i < dst.length; i++) dst[i] = fn(s, y[i]);
+      for (let i = 0; i < dst.length; i++) dst[i] = fn(s, y[i], r);
     } else if (x.length === dst.length && isTrailing(b.shape, shape)) {
       // b repeats along the leading dims (a bias row, say): no index arithmetic needed.
-      for (let i = 0, j = 0; i < dst.length; i++, j = j + 1 === y.length ? 0 : j + 1) dst[i] = fn(x[i], y[j]);
+      for (let i = 0, j = 0; i < dst.length; i++, j = j + 1 === y.length ? 0 : j + 1) dst[i] = fn(x[i], y[j], r);
     } else {
       const sa = broadcastStrides(a.shape, shape);
       const sb = broadcastStrides(b.shape, shape);
       const strides = sa.map((s, i) => s + sb[i] * dst.length); // pack both walks into one
       walk(shape, strides, (o, packed) => {
         const j = Math.floor(packed / dst.length);
-        dst[o] = fn(x[packed - j * dst.length], y[j]);
+        dst[o] = fn(x[packed - j * dst.length], y[j], r);
       });
     }
     return out;
