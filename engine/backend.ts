@@ -1,6 +1,6 @@
 import type { DType, Storage } from './dtype';
 import type { Tensor } from './tensor';
-import type { BinaryOp, UnaryOp } from './ops/pointwise';
+import type { BinaryOp, DifferentiableUnaryOp, UnaryOp } from './ops/pointwise';
 
 /**
  * The kernels an engine backend supplies. Ops (engine/ops) define forward and backward once in
@@ -11,6 +11,8 @@ export interface Backend {
   /** A tensor on this backend holding `data` (host values, e.g. targets or masks). */
   fromHost(data: Storage, shape: readonly number[], dtype: DType): Tensor;
   unary(op: UnaryOp, x: Tensor, params: readonly number[]): Tensor;
+  /** The gradient of unary(op, x, params) from the upstream gradient (same shape as x). */
+  unaryBackward(op: DifferentiableUnaryOp, grad: Tensor, x: Tensor, params: readonly number[]): Tensor;
   /** Broadcasting binary op; the result takes the promoted dtype. */
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
   /** Sum over `dims` (sorted, distinct, normalized). */

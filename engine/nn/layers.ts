@@ -39,17 +39,18 @@ export class Linear extends Module {
 }
 
 export class Sequential extends Module {
+  // Private: not an own enumerable property, so parameters are found once, under '0', '1', ...
+  readonly #layers: Module[];
+
   constructor(...modules: Module[]) {
     super();
+    this.#layers = modules;
     modules.forEach((m, i) => Object.assign(this, { [String(i)]: m }));
   }
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const key in this) {
-      const child = this[key];
-      if (child instanceof Module) out = child.forward(out);
-    }
+    for (const layer of this.#layers) out = layer.forward(out);
     return out;
   }
 }

@@ -134,11 +134,11 @@ export function l1_loss(input: Tensor, target: Tensor, { reduction = 'mean' }: R
 }
 
 export function smooth_l1_loss(input: Tensor, target: Tensor, { reduction = 'mean', beta = 1 }: ReductionOptions & { beta?: number } = {}): Tensor {
-  return reduce(pointwise('SmoothL1LossBackward0', 'smooth_l1', 'smooth_l1_grad', sub(input, target), [beta]), reduction);
+  return reduce(pointwise('SmoothL1LossBackward0', 'smooth_l1', sub(input, target), [beta]), reduction);
 }
 
 export function huber_loss(input: Tensor, target: Tensor, { reduction = 'mean', delta = 1 }: ReductionOptions & { delta?: number } = {}): Tensor {
-  return reduce(pointwise('HuberLossBackward0', 'huber', 'huber_grad', sub(input, target), [delta]), reduction);
+  return reduce(pointwise('HuberLossBackward0', 'huber', sub(input, target), [delta]), reduction);
 }
 
 export interface WeightedOptions extends ReductionOptions {

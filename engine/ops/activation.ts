@@ -1,33 +1,32 @@
 import { record } from '../autograd';
 import { normalizeDim } from '../shape';
 import type { Tensor } from '../tensor';
-import { asTensor, mul, pointwise, sub } from './arithmetic';
+import { mul, pointwise, sub } from './arithmetic';
 
-export const relu = (x: Tensor): Tensor => pointwise('ReluBackward0', 'relu', 'relu_grad', x);
+export const relu = (x: Tensor): Tensor => pointwise('ReluBackward0', 'relu', x);
 
 export const leaky_relu = (x: Tensor, { negative_slope = 0.01 } = {}): Tensor =>
-  pointwise('LeakyReluBackward0', 'leaky_relu', 'leaky_relu_grad', x, [negative_slope]);
+  pointwise('LeakyReluBackward0', 'leaky_relu', x, [negative_slope]);
 
-export const elu = (x: Tensor, { alpha = 1 } = {}): Tensor => pointwise('EluBackward0', 'elu', 'elu_grad', x, [alpha]);
+export const elu = (x: Tensor, { alpha = 1 } = {}): Tensor => pointwise('EluBackward0', 'elu', x, [alpha]);
 
 export function gelu(x: Tensor, { approximate = 'none' }: { approximate?: 'none' | 'tanh' } = {}): Tensor {
   return approximate === 'tanh'
-    ? pointwise('GeluBackward0', 'gelu_tanh', 'gelu_tanh_grad', x)
-    : pointwise('GeluBackward0', 'gelu', 'gelu_grad', x);
+    ? pointwise('GeluBackward0', 'gelu_tanh', x)
+    : pointwise('GeluBackward0', 'gelu', x);
 }
 
 export const softplus = (x: Tensor, { beta = 1, threshold = 20 } = {}): Tensor =>
-  pointwise('SoftplusBackward0', 'softplus', 'softplus_grad', x, [beta, threshold]);
+  pointwise('SoftplusBackward0', 'softplus', x, [beta, threshold]);
 
 export function sigmoid(x: Tensor): Tensor {
   const y = x.backend.unary('sigmoid', x, []);
-  // PyTorch's order: g · (1 − y) · y.
-  return record(y, 'SigmoidBackward0', [x], (g) => [mul(mul(g, sub(asTensor(1, y), y)), y)]);
+  return record(y, 'SigmoidBackward0', [x], (g) => [y.backend.binary('sigmoid_backward', g, y)]);
 }
 
 export function tanh(x: Tensor): Tensor {
   const y = x.backend.unary('tanh', x, []);
-  return record(y, 'TanhBackward0', [x], (g) => [mul(g, sub(asTensor(1, y), mul(y, y)))]);
+  return record(y, 'TanhBackward0', [x], (g) => [y.backend.binary('tanh_backward', g, y)]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {

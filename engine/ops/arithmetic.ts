@@ -2,7 +2,7 @@ import { record } from '../autograd';
 import type { DType } from '../dtype';
 import { broadcastShapes, normalizeDim, sameShape, type Shape } from '../shape';
 import { Tensor } from '../tensor';
-import type { UnaryOp } from './pointwise';
+import type { DifferentiableUnaryOp } from './pointwise';
 
 /** A number operand as a 0-d tensor of the other operand's dtype (PyTorch's wrapped scalars). */
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {
@@ -72,9 +72,9 @@ export function div(a: Tensor, other: Tensor | number): Tensor {
   ]);
 }
 
-/** An element-wise op whose gradient is g · f'(x), with f' another element-wise kernel. */
-export function pointwise(name: string, op: UnaryOp, grad: UnaryOp, x: Tensor, params: readonly number[] = []): Tensor {
-  return record(x.backend.unary(op, x, params), name, [x], (g) => [mul(g, x.backend.unary(grad, x, params))]);
+/** An element-wise op with a fused backward kernel. */
+export function pointwise(name: string, op: DifferentiableUnaryOp, x: Tensor, params: readonly number[] = []): Tensor {
+  return record(x.backend.unary(op, x, params), name, [x], (g) => [x.backend.unaryBackward(op, g, x, params)]);
 }
 
 export function neg(x: Tensor): Tensor {
@@ -95,12 +95,12 @@ export function sqrt(x: Tensor): Tensor {
   return record(out, 'SqrtBackward0', [x], (g) => [div(g, mul(out, 2))]);
 }
 
-export const abs = (x: Tensor): Tensor => pointwise('AbsBackward0', 'abs', 'sign', x);
-export const pow = (x: Tensor, exponent: number): Tensor => pointwise('PowBackward0', 'pow', 'pow_grad', x, [exponent]);
+export const abs = (x: Tensor): Tensor => pointwise('AbsBackward0', 'abs', x);
+export const pow = (x: Tensor, exponent: number): Tensor => pointwise('PowBackward0', 'pow', x, [exponent]);
 
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   if ((min ?? null) === null && (max ?? null) === null) throw new Error('clamp() needs at least one of min and max');
-  return pointwise('ClampBackward1', 'clamp', 'clamp_grad', x, [min ?? -Infinity, max ?? Infinity]);
+  return pointwise('ClampBackward1', 'clamp', x, [min ?? -Infinity, max ?? Infinity]);
 }
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

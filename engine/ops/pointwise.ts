@@ -43,53 +43,64 @@ export const unaryFns = {
   log: (x) => Math.log(x),
   sqrt: (x) => Math.sqrt(x),
   abs: (x) => Math.abs(x),
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // keeps NaN and ±0
   pow: (x, p, r) => power(x, p[0], r),
-  pow_grad: (x, p, r) => (p[0] === 0 ? 0 : r(p[0] * power(x, r(p[0] - 1), r))),
   clamp: (x, p) => (x < p[0] ? p[0] : x > p[1] ? p[1] : x), // NaN passes through
-  clamp_grad: (x, p) => (x >= p[0] && x <= p[1] ? 1 : 0),
   relu: (x) => (x > 0 ? x : x !== x ? x : 0),
-  relu_grad: (x) => (x <= 0 ? 0 : 1), // NaN lets the gradient through, as PyTorch's threshold_backward
   leaky_relu: (x, p, r) => (x > 0 ? x : r(x * p[0])),
-  leaky_relu_grad: (x, p) => (x > 0 ? 1 : p[0]),
   elu: (x, p, r) => (x <= 0 ? r(r(r(Math.exp(x)) - 1) * p[0]) : x),
-  elu_grad: (x, p, r) => (x <= 0 ? r(p[0] * r(Math.exp(x))) : 1),
   sigmoid: (x, _p, r) => r(1 / r(1 + r(Math.exp(-x)))), // exp overflow gives exactly 0, as PyTorch
   tanh: (x) => Math.tanh(x),
   gelu: (x, _p, r) => r(r(x * 0.5) * r(1 + r(erf(r(x * r(SQRT1_2)))))),
-  gelu_grad: (x, _p, r) => {
+  gelu_tanh: (x, _p, r) => r(r(0.5 * x) * r(1 + geluTanhParts(x, r).t)),
+  softplus: (x, p, r) => (r(x * p[0]) > p[1] ? x : r(r(Math.log1p(r(Math.exp(r(x * p[0]))))) / p[0])),
+  smooth_l1: (d, p, r) => {
+    const z = Math.abs(d);
+    return z < p[0] ? r(r(r(0.5 * z) * z) / p[0]) : r(z - r(0.5 * p[0]));
+  },
+  huber: (d, p, r) => {
+    const z = Math.abs(d);
+    return z < p[0] ? r(r(0.5 * z) * z) : r(p[0] * r(z - r(0.5 * p[0])));
+  },
+} satisfies Record<string, Unary>;
+
+export type UnaryOp = keyof typeof unaryFns;
+
+type Backward = (g: number, x: number, p: readonly number[], r: Round) => number;
+
+/**
+ * The gradient of each differentiable element-wise op, as one fused step like PyTorch's
+ * *_backward kernels: dL/dx from the upstream gradient g and the op's input x.
+ */
+export const unaryBackwardFns = {
+  abs: (g, x) => (x > 0 ? g : x < 0 ? -g : x === x ? 0 : x),
+  pow: (g, x, p, r) => (p[0] === 0 ? 0 : r(g * r(p[0] * power(x, r(p[0] - 1), r)))),
+  clamp: (g, x, p) => (x >= p[0] && x <= p[1] ? g : 0),
+  relu: (g, x) => (x <= 0 ? 0 : g), // NaN lets the gradient through, as PyTorch's threshold_backward
+  leaky_relu: (g, x, p, r) => (x > 0 ? g : r(g * p[0])),
+  elu: (g, x, p, r) => (x <= 0 ? r(r(g * p[0]) * r(Math.exp(x))) : g),
+  gelu: (g, x, _p, r) => {
     const cdf = r(0.5 * r(1 + r(erf(r(x * r(SQRT1_2))))));
     const pdf = r(r(GELU_PDF) * r(Math.exp(r(r(x * x) * -0.5))));
-    return r(cdf + r(x * pdf));
+    return r(g * r(cdf + r(x * pdf)));
   },
-  gelu_tanh: (x, _p, r) => r(r(0.5 * x) * r(1 + geluTanhParts(x, r).t)),
-  gelu_tanh_grad: (x, _p, r) => {
+  gelu_tanh: (g, x, _p, r) => {
     const { t, x2 } = geluTanhParts(x, r);
     const left = r(0.5 * x);
     const leftDerivative = r(0.5 * r(1 + t));
     const innerDerivative = r(r(GELU_BETA) * r(1 + r(r(3 * r(GELU_KAPPA)) * x2)));
     const rightDerivative = r(r(left * r(1 - r(t * t))) * innerDerivative);
-    return r(leftDerivative + rightDerivative);
+    return r(g * r(leftDerivative + rightDerivative));
   },
-  softplus: (x, p, r) => (r(x * p[0]) > p[1] ? x : r(r(Math.log1p(r(Math.exp(r(x * p[0]))))) / p[0])),
-  softplus_grad: (x, p, r) => {
-    if (r(x * p[0]) > p[1]) return 1;
+  softplus: (g, x, p, r) => {
+    if (r(x * p[0]) > p[1]) return g;
     const z = r(Math.exp(r(x * p[0])));
-    return r(z / r(z + 1));
+    return r(r(g * z) / r(z + 1));
   },
-  smooth_l1: (d, p, r) => {
-    const z = Math.abs(d);
-    return z < p[0] ? r(r(r(0.5 * z) * z) / p[0]) : r(z - r(0.5 * p[0]));
-  },
-  smooth_l1_grad: (d, p, r) => (d <= -p[0] ? -1 : d >= p[0] ? 1 : r(d / p[0])),
-  huber: (d, p, r) => {
-    const z = Math.abs(d);
-    return z < p[0] ? r(r(0.5 * z) * z) : r(p[0] * r(z - r(0.5 * p[0])));
-  },
-  huber_grad: (d, p) => (d <= -p[0] ? -p[0] : d >= p[0] ? p[0] : d),
-} satisfies Record<string, Unary>;
+  smooth_l1: (g, d, p, r) => (d <= -p[0] ? -g : d >= p[0] ? g : r(r(d * g) / p[0])),
+  huber: (g, d, p, r) => (d <= -p[0] ? r(-p[0] * g) : d >= p[0] ? r(p[0] * g) : r(d * g)),
+} satisfies Partial<Record<UnaryOp, Backward>>;
 
-export type UnaryOp = keyof typeof unaryFns;
+export type DifferentiableUnaryOp = keyof typeof unaryBackwardFns;
 
 type Binary = (a: number, b: number, r: Round) => number;
 
@@ -105,6 +116,10 @@ export const binaryFns = {
   /** binary_cross_entropy of probability a against target b, logs clamped at -100 as PyTorch. */
   bce: (a, b, r) => r(r((b - 1) * Math.max(r(Math.log1p(-a)), -100)) - r(b * Math.max(r(Math.log(a)), -100))),
   bce_grad: (a, b, r) => r((a - b) / Math.max(r(r(1 - a) * a), r(1e-12))),
+  /** sigmoid's backward from the upstream gradient a and the output b: a·(1 − b)·b. */
+  sigmoid_backward: (a, b, r) => r(r(a * r(1 - b)) * b),
+  /** tanh's backward from the upstream gradient a and the output b: a·(1 − b²). */
+  tanh_backward: (a, b, r) => r(a * r(1 - r(b * b))),
 } satisfies Record<string, Binary>;
 
 export type BinaryOp = keyof typeof binaryFns;

@@ -1,6 +1,6 @@
 import type { Backend } from '../../backend';
 import { allocate, type DType, promote, rounding, type Storage } from '../../dtype';
-import { binaryFns, unaryFns } from '../../ops/pointwise';
+import { binaryFns, unaryBackwardFns, unaryFns } from '../../ops/pointwise';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
 import { Tensor } from '../../tensor';
 import { matmulInto } from './matmul';
@@ -78,9 +78,21 @@ export const cpu: Backend = {
     return out;
   },
 
+  unaryBackward(op, grad, x, params) {
+    const fn = unaryBackwardFns[op];
+    const out = make(grad.dtype, x.shape);
+    const r = rounding(out.dtype);
+    const p = params.map(r);
+    const g = grad.data;
+    const src = x.data;
+    const dst = out.data;
+    for (let i = 0; i < dst.length; i++) dst[i] = fn(g[i], src[i], p, r);
+    return out;
+  },
+
   binary(op, a, b) {
     const fn = binaryFns[op];
-    const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
+    const shape = sameShape(a.shape, b.shape) || isTrailing(b.shape, a.shape) ? a.shape : broadcastShapes(a.shape, b.shape);
     const out = make(promote(a.dtype, b.dtype), shape);
     const r = rounding(out.dtype);
     const x = a.data;
@@ -110,25 +122,30 @@ export const cpu: Backend = {
   },
 
   sum(x, dims, keepdim) {
-    const reduced = new Set(dims);
-    const outShape = x.shape.map((d, i) => (reduced.has(i) ? 1 : d));
+    const rank = x.shape.length;
+    const outShape = x.shape.slice();
+    for (const d of dims) outShape[d] = 1;
     const acc = new Float64Array(numel(outShape));
-    const own = contiguousStrides(outShape);
-    const strides = own.map((s, i) => (reduced.has(i) ? 0 : s));
     const src = x.data;
-    const leading = dims.every((d, i) => d === i); // reducing rows of a matrix, e.g. a bias gradient
-    if (acc.length === src.length) {
+    if (acc.length === 1) {
+      let s = 0;
+      for (let i = 0; i < src.length; i++) s += src[i];
+      acc[0] = s;
+    } else if (acc.length === src.length) {
       acc.set(src); // only dims of size 1 are reduced
-    } else if (leading) {
+    } else if (dims.every((d, i) => d === i)) {
+      // Leading dims, e.g. a bias gradient summed over the batch: rows add up element-wise.
       const width = acc.length;
       for (let i = 0, j = 0; i < src.length; i++, j = j + 1 === width ? 0 : j + 1) acc[j] += src[i];
     } else {
+      const strides = contiguousStrides(outShape);
+      for (const d of dims) strides[d] = 0;
       walk(x.shape, strides, (i, o) => {
         acc[o] += src[i];
       });
     }
-    const shape = keepdim ? outShape : x.shape.filter((_, i) => !reduced.has(i));
-    const out = make(x.dtype, shape);
+    const shape = keepdim ? outShape : x.shape.filter((_, i) => !dims.includes(i));
+    const out = make(x.dtype, rank === 0 ? [] : shape);
     out.data.set(acc);
     return out;
   },
