@@ -55,6 +55,10 @@ function isTrailing(inner: Shape, outer: Shape): boolean {
   return rest <= outer.length;
 }
 
+/** Up to this many terms, a float32 sum is accumulated in float32, in order. */
+const SEQUENTIAL_SUM = 16;
+const identity = (v: number): number => v;
+
 function withDtype(x: Tensor, dtype: DType): DType {
   return x.dtype === 'int64' && dtype === 'int64' ? 'float32' : dtype;
 }
@@ -128,8 +132,11 @@ export const cpu: Backend = {
     const acc = new Float64Array(numel(outShape));
     const src = x.data;
     if (acc.length === 1) {
+      // Short rows add up in order in the dtype, as PyTorch's float32 reduction does; long
+      // ones in double, at least as accurate as PyTorch's pairwise (cascade) sum.
+      const r = src.length <= SEQUENTIAL_SUM ? rounding(x.dtype) : identity;
       let s = 0;
-      for (let i = 0; i < src.length; i++) s += src[i];
+      for (let i = 0; i < src.length; i++) s = r(s + src[i]);
       acc[0] = s;
     } else if (acc.length === src.length) {
       acc.set(src); // only dims of size 1 are reduced
@@ -206,20 +213,24 @@ export const cpu: Backend = {
   softmax(x, dim, log) {
     const [outer, size, inner] = split(x.shape, dim);
     const out = make(x.dtype, x.shape);
+    const r = rounding(x.dtype);
     const src = x.data;
     const dst = out.data;
+    // PyTorch's steps: max, exp(x − max), a running sum, then × 1/sum (softmax) or
+    // (x − max) − log(sum) (log_softmax), each rounded to the dtype.
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * size * inner + i;
         let max = -Infinity;
         for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
         let sum = 0;
-        for (let k = 0; k < size; k++) sum += Math.exp(src[base + k * inner] - max);
+        for (let k = 0; k < size; k++) sum = r(sum + r(Math.exp(r(src[base + k * inner] - max))));
         if (log) {
-          const logSum = Math.log(sum);
-          for (let k = 0; k < size; k++) dst[base + k * inner] = src[base + k * inner] - max - logSum;
+          const logSum = r(Math.log(sum));
+          for (let k = 0; k < size; k++) dst[base + k * inner] = r(src[base + k * inner] - max) - logSum;
         } else {
-          for (let k = 0; k < size; k++) dst[base + k * inner] = Math.exp(src[base + k * inner] - max) / sum;
+          const scale = r(1 / sum);
+          for (let k = 0; k < size; k++) dst[base + k * inner] = r(Math.exp(r(src[base + k * inner] - max))) * scale;
         }
       }
     }
