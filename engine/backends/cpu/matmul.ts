@@ -1,14 +1,32 @@
-// Placeholder reference kernel (helper-2 replaces this with the fast one).
+import { matmulBlocked, matmulSmall } from './matmul_js';
+import { matmulWasm } from './matmul_wasm';
+
+// Up to this many multiply-adds (m·k·n) the direct loop wins: the other paths' setup costs more.
+const SMALL_WORK = 256;
+
+/**
+ * out[outOffset + i*n + j] = Σ_p A[i,p]·B[p,j] for i < m, j < n (overwritten; zeros when k = 0),
+ * where A[i,p] = transA ? a[aOffset + p*m + i] : a[aOffset + i*k + p] and
+ * B[p,j] = transB ? b[bOffset + j*k + p] : b[bOffset + p*n + j]. a, b and out share one type.
+ *
+ * float64 accumulates in double. float32 does too on the JavaScript paths (tiny products, and
+ * everything where WebAssembly SIMD is missing); large float32 products run on the wasm SIMD
+ * kernel, which accumulates in float32 like PyTorch's CPU and GPU kernels.
+ */
 export function matmulInto(out: Float32Array | Float64Array, outOffset: number,
   a: Float32Array | Float64Array, aOffset: number, b: Float32Array | Float64Array, bOffset: number,
   m: number, k: number, n: number, transA: boolean, transB: boolean): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) {
-        s += (transA ? a[aOffset + p * m + i] : a[aOffset + i * k + p]) * (transB ? b[bOffset + j * k + p] : b[bOffset + p * n + j]);
-      }
-      out[outOffset + i * n + j] = s;
+  const work = m * k * n;
+  if (work > SMALL_WORK) {
+    if (out instanceof Float32Array &&
+      matmulWasm(out, outOffset, a as Float32Array, aOffset, b as Float32Array, bOffset, m, k, n, transA, transB)) {
+      return;
+    }
+    // Blocking pays only when there are 3×3 tiles to reuse the packed rows.
+    if (m >= 3 && n >= 3) {
+      matmulBlocked(out, outOffset, a, aOffset, b, bOffset, m, k, n, transA, transB);
+      return;
     }
   }
+  matmulSmall(out, outOffset, a, aOffset, b, bOffset, m, k, n, transA, transB);
 }

@@ -1,0 +1,147 @@
+// npm run bench [-- [--backend cpu] [--only seed|mlp]]
+// µs per training step (forward, backward, Adam step, zero_grad) of the engine, next to PyTorch
+// (one thread) and TF.js's wasm backend (one thread) where they are installed, each in its own
+// process, one after another so they don't share the CPU.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as torch from '../engine/index';
+import { BUDGET, measure, selectedWorkloads, type Timing, type Workload } from './timing';
+
+const { nn, optim } = torch;
+const F = nn.functional;
+
+/** The issue's figures, from its author's machine on one CPU thread, for context. */
+const ISSUE = { pytorch: { seed: 172, mlp: 6100 }, tfjs: { seed: 743, mlp: 28000 } } as const;
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+/** Linear(3,3)→ReLU→Linear(3,3)→Sigmoid→Linear(3,3)→Softmax(1), CrossEntropyLoss on the softmax. */
+function seedStep(): () => void {
+  torch.manual_seed(0);
+  const model = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 3),
+    new nn.Sigmoid(), new nn.Linear(3, 3), new nn.Softmax(1));
+  const criterion = new nn.CrossEntropyLoss();
+  const opt = new optim.Adam(model.parameters(), { lr: 0.09 });
+  const x = torch.tensor([[0.1, 0.2, 0.7]]);
+  const y = torch.tensor([1], { dtype: 'int64' });
+  return () => {
+    opt.zero_grad();
+    criterion.forward(model.forward(x), y).backward();
+    opt.step();
+  };
+}
+
+/** 784-256-128-10 with ReLU, cross_entropy on class indices, batch 128, Adam. */
+function mlpStep(): () => void {
+  torch.manual_seed(0);
+  const model = new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 128),
+    new nn.ReLU(), new nn.Linear(128, 10));
+  const opt = new optim.Adam(model.parameters());
+  const x = torch.randn([128, 784]);
+  const y = torch.tensor(Array.from({ length: 128 }, (_, i) => (i * 7 + 3) % 10), { dtype: 'int64' });
+  return () => {
+    opt.zero_grad();
+    F.cross_entropy(model.forward(x), y).backward();
+    opt.step();
+  };
+}
+
+type PeerResult = { name: string; timings: Partial<Record<Workload, Timing>> } | { name: string; missing: string };
+
+/** Runs a peer's script, which prints its JSON result as its last line of output. */
+function runPeer(name: string, command: string, args: string[]): PeerResult {
+  const run = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const lines = (run.stdout ?? '').trim().split('\n');
+  if (run.status !== 0) {
+    const error = (run.stderr || run.error?.message || '').trim().split('\n').slice(-1)[0];
+    return { name, missing: `failed: ${error.slice(0, 120)}` };
+  }
+  const result = JSON.parse(lines[lines.length - 1]) as { version: string; threads: number } & Partial<Record<Workload, Timing>>;
+  return { name: `${name} ${result.version} (${result.threads} thread)`, timings: result };
+}
+
+function pytorch(workloads: Workload[]): PeerResult {
+  const python = '/usr/bin/python3';
+  if (spawnSync(python, ['-c', 'import torch']).status !== 0) return { name: 'PyTorch', missing: 'not installed' };
+  const script = fileURLToPath(new URL('./torch_bench.py', import.meta.url));
+  return runPeer('PyTorch', python, [script, ...onlyArgs(workloads)]);
+}
+
+function tfjs(workloads: Workload[]): PeerResult {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('@tensorflow/tfjs-core');
+    require.resolve('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    return { name: 'TF.js wasm', missing: 'not installed' };
+  }
+  const script = fileURLToPath(new URL('./tfjs.ts', import.meta.url));
+  return runPeer('TF.js wasm', process.execPath, ['--import', 'tsx', script, ...onlyArgs(workloads)]);
+}
+
+function onlyArgs(workloads: Workload[]): string[] {
+  return workloads.length === 1 ? ['--only', workloads[0]] : [];
+}
+
+function formatUs(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`;
+}
+
+/** "12.3× faster" / "1.50× slower": how our time compares with theirs. */
+function compare(ours: number, theirs: number): string {
+  return theirs >= ours ? `${(theirs / ours).toFixed(2)}× faster` : `${(ours / theirs).toFixed(2)}× slower`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+const backend = option('--backend') ?? 'cpu';
+if (backend !== 'cpu') {
+  console.error(`unknown backend '${backend}': the engine has only 'cpu' so far`);
+  process.exit(2);
+}
+const workloads = selectedWorkloads(process.argv);
+
+const ours: Partial<Record<Workload, Timing>> = {};
+for (const workload of workloads) {
+  const { warmupMs, measureMs } = BUDGET[workload];
+  ours[workload] = measure(workload === 'seed' ? seedStep() : mlpStep(), warmupMs, measureMs);
+  console.error(`Backprop Studio (${backend}) ${workload}: ${formatUs(ours[workload].us)}`);
+}
+const peers = [pytorch(workloads), tfjs(workloads)];
+
+const rows = [['workload', 'implementation', 'time/step', 'steps', 'Backprop Studio is']];
+for (const workload of workloads) {
+  const mine = ours[workload]!;
+  rows.push([workload, `Backprop Studio (${backend})`, formatUs(mine.us), String(mine.steps), '']);
+  for (const peer of peers) {
+    const theirs = 'timings' in peer ? peer.timings[workload] : undefined;
+    rows.push(theirs
+      ? [workload, peer.name, formatUs(theirs.us), String(theirs.steps), compare(mine.us, theirs.us)]
+      : [workload, peer.name, 'missing' in peer ? peer.missing : 'no result', '', '']);
+  }
+}
+console.log(`\n${table(rows)}\n`);
+
+// The issue's targets, against this machine's peers and against the issue's own figures.
+const [torchPeer, tfjsPeer] = peers.map((p) => ('timings' in p ? p.timings : {}));
+const targets: [string, Workload, number | undefined, number, (ratio: number) => boolean][] = [
+  ['seed ≥ 20× faster than PyTorch', 'seed', torchPeer.seed?.us, ISSUE.pytorch.seed, (r) => r >= 20],
+  ['mlp faster than TF.js wasm', 'mlp', tfjsPeer.mlp?.us, ISSUE.tfjs.mlp, (r) => r > 1],
+  ['mlp within 2× of PyTorch', 'mlp', torchPeer.mlp?.us, ISSUE.pytorch.mlp, (r) => r >= 0.5],
+];
+const targetRows = [['target', 'here: theirs/ours', '', 'issue figures: theirs/ours', '']];
+for (const [label, workload, here, issue, ok] of targets) {
+  const mine = ours[workload];
+  if (!mine) continue;
+  const cells = (theirs: number | undefined) => theirs === undefined ? ['n/a', ''] :
+    [`${(theirs / mine.us).toFixed(2)}`, ok(theirs / mine.us) ? 'met' : 'NOT met'];
+  targetRows.push([label, ...cells(here), ...cells(issue)]);
+}
+if (targetRows.length > 1) console.log(`${table(targetRows)}\n`);
