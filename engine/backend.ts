@@ -23,6 +23,8 @@ export interface Backend {
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;
   /** softmax (or log_softmax) along `dim`, max-subtracted. */
   softmax(x: Tensor, dim: number, log: boolean): Tensor;
+  /** The gradient of softmax (or log_softmax) from the upstream gradient and its output. */
+  softmaxBackward(grad: Tensor, output: Tensor, dim: number, log: boolean): Tensor;
   transpose(x: Tensor, dim0: number, dim1: number): Tensor;
   broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
   cat(xs: readonly Tensor[], dim: number): Tensor;

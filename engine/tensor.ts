@@ -1,6 +1,7 @@
 import { backward as runBackward, type GradFn } from './autograd';
 import type { Backend } from './backend';
 import { type DType, isFloating, type Storage } from './dtype';
+import { formatTensor } from './format';
 import { formatShape, numel, type Shape } from './shape';
 import * as ops from './ops/index';
 
@@ -119,8 +120,9 @@ export class Tensor {
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   log_softmax(dim: number): Tensor { return ops.log_softmax(this, dim); }
 
+  /** As PyTorch prints it: `tensor([[0.1865, 0.2612, 0.5523]], grad_fn=<SoftmaxBackward0>)`. */
   toString(): string {
-    return `tensor(${JSON.stringify(this.tolist())}, dtype=${this.dtype})`;
+    return formatTensor(this);
   }
 }
 

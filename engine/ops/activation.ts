@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { normalizeDim } from '../shape';
 import type { Tensor } from '../tensor';
-import { mul, pointwise, sub } from './arithmetic';
+import { pointwise } from './arithmetic';
 
 export const relu = (x: Tensor): Tensor => pointwise('ReluBackward0', 'relu', x);
 
@@ -32,13 +32,11 @@ export function tanh(x: Tensor): Tensor {
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.dim());
   const y = x.backend.softmax(x, d, false);
-  // dx = y · (g − Σ g·y)
-  return record(y, 'SoftmaxBackward0', [x], (g) => [mul(y, sub(g, mul(g, y).sum(d, true)))]);
+  return record(y, 'SoftmaxBackward0', [x], (g) => [y.backend.softmaxBackward(g, y, d, false)]);
 }
 
 export function log_softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.dim());
   const y = x.backend.softmax(x, d, true);
-  // dx = g − exp(y) · Σ g
-  return record(y, 'LogSoftmaxBackward0', [x], (g) => [sub(g, mul(y.exp(), g.sum(d, true)))]);
+  return record(y, 'LogSoftmaxBackward0', [x], (g) => [y.backend.softmaxBackward(g, y, d, true)]);
 }

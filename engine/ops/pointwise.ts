@@ -16,6 +16,39 @@ const GELU_PDF = TWO_OVER_SQRT_PI * SQRT1_2 * 0.5; // PyTorch's kBeta for exact 
 const GELU_BETA = Math.SQRT2 * TWO_OVER_SQRT_PI * 0.5; // √(2/π)
 const GELU_KAPPA = 0.044715;
 
+const R_LN2F = Math.fround(1.4426950408889634) // 1/ln 2;
+const L2UF = Math.fround(0.693145751953125);
+const L2LF = Math.fround(1.428606765330187045e-6);
+const EXP_POLY = [0.000198527617612853646278381, 0.00139304355252534151077271, 0.00833336077630519866943359,
+  0.0416664853692054748535156, 0.166666671633720397949219, 0.5].map(Math.fround);
+
+/** Round half to even, as the vector unit's rint. */
+function rint(x: number): number {
+  const n = Math.round(x);
+  return n - x === 0.5 && n % 2 !== 0 ? n - 1 : n;
+}
+
+/**
+ * exp as PyTorch's vectorized float32 kernels compute it (SLEEF's expf, 1-ulp): bit for bit the
+ * same values, where the correctly rounded exp would differ in one element of ten. Softmax
+ * always takes this path in PyTorch. a·b + c steps are fused multiply-adds.
+ */
+export function vectorExp(d: number, r: Round): number {
+  if (r !== Math.fround) return Math.exp(d);
+  const fma = (a: number, b: number, c: number): number => Math.fround(a * b + c);
+  const q = rint(Math.fround(d * R_LN2F));
+  let s = fma(q, -L2UF, d);
+  s = fma(q, -L2LF, s);
+  let u = EXP_POLY[0];
+  for (let i = 1; i < EXP_POLY.length; i++) u = fma(u, s, EXP_POLY[i]);
+  u = Math.fround(1 + fma(Math.fround(s * s), u, s));
+  const half = q >> 1;
+  u = Math.fround(Math.fround(u * 2 ** half) * 2 ** (q - half));
+  if (d < -104) return 0;
+  if (d > 100) return Infinity;
+  return u;
+}
+
 /** x^p with PyTorch's special cases (x·x for 2, x·x·x for 3, sqrt for 0.5, ...). */
 function power(x: number, p: number, r: Round): number {
   switch (p) {

@@ -1,7 +1,8 @@
 /**
  * PyTorch's optimizers (torch 1.13, single-tensor path), element by element. For float32
  * parameters every intermediate is rounded to float32 in PyTorch's order of operations, so the
- * updated weights agree with PyTorch bit for bit or within an ulp.
+ * updated weights agree with PyTorch bit for bit. Its add(alpha=) and addcmul kernels are fused
+ * multiply-adds: `a + b·c` below is rounded once (exact in double, then rounded by r).
  */
 import { rounding, type Storage } from '../dtype';
 import type { Tensor } from '../tensor';
@@ -100,7 +101,7 @@ class AdamBase extends Optimizer<AdamOptions> {
         else d = r(d + wd * p[i]);
       }
       m[i] = r(r(m[i] * b1) + a1 * d);
-      v[i] = r(r(v[i] * b2) + r(r(a2 * d) * d));
+      v[i] = r(r(v[i] * b2) + r(a2 * d) * d);
       let second = v[i];
       if (vmax) {
         vmax[i] = Math.max(vmax[i], v[i]);
@@ -162,11 +163,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     for (let i = 0; i < p.length; i++) {
       let d = g.maximize ? -grad[i] : grad[i];
       if (g.weight_decay !== 0) d = r(d + wd * p[i]);
-      sq[i] = r(r(sq[i] * alpha) + r(r(oneMinusAlpha * d) * d));
+      sq[i] = r(r(sq[i] * alpha) + r(oneMinusAlpha * d) * d);
       let avg: number;
       if (avgGrad) {
         avgGrad[i] = r(r(avgGrad[i] * alpha) + oneMinusAlpha * d);
-        avg = r(Math.sqrt(r(sq[i] + r(-avgGrad[i] * avgGrad[i]))));
+        avg = r(Math.sqrt(r(sq[i] - avgGrad[i] * avgGrad[i])));
       } else {
         avg = r(Math.sqrt(sq[i]));
       }
@@ -211,7 +212,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     for (let i = 0; i < p.length; i++) {
       let d = g.maximize ? -grad[i] : grad[i];
       if (g.weight_decay !== 0) d = r(d + wd * p[i]);
-      sum[i] = r(sum[i] + r(d * d));
+      sum[i] = r(sum[i] + d * d);
       const std = r(r(Math.sqrt(sum[i])) + eps);
       p[i] = r(p[i] + r(r(clr * d) / std));
     }

@@ -1,6 +1,6 @@
 import type { Backend } from '../../backend';
 import { allocate, type DType, promote, rounding, type Storage } from '../../dtype';
-import { binaryFns, unaryBackwardFns, unaryFns } from '../../ops/pointwise';
+import { binaryFns, unaryBackwardFns, unaryFns, vectorExp } from '../../ops/pointwise';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
 import { Tensor } from '../../tensor';
 import { matmulInto } from './matmul';
@@ -203,9 +203,11 @@ export const cpu: Backend = {
     const strideA = broadcastStrides(batchA, batch).map((s) => s * m * k);
     const strideB = broadcastStrides(batchB, batch).map((s) => s * k * n);
     const packed = strideA.map((s, i) => s + strideB[i] * x.length);
+    // PyTorch multiplies small batches in its own kernel, without fused multiply-adds.
+    const fused = m * k * n >= 400;
     walk(batch, packed, (o, p) => {
       const j = Math.floor(p / x.length);
-      matmulInto(out.data, o * m * n, x, p - j * x.length, y, j, m, k, n, transA, transB);
+      matmulInto(out.data, o * m * n, x, p - j * x.length, y, j, m, k, n, transA, transB, fused);
     });
     return out;
   },
@@ -224,13 +226,38 @@ export const cpu: Backend = {
         let max = -Infinity;
         for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
         let sum = 0;
-        for (let k = 0; k < size; k++) sum = r(sum + r(Math.exp(r(src[base + k * inner] - max))));
+        for (let k = 0; k < size; k++) sum = r(sum + vectorExp(r(src[base + k * inner] - max), r));
         if (log) {
           const logSum = r(Math.log(sum));
           for (let k = 0; k < size; k++) dst[base + k * inner] = r(src[base + k * inner] - max) - logSum;
         } else {
           const scale = r(1 / sum);
-          for (let k = 0; k < size; k++) dst[base + k * inner] = r(Math.exp(r(src[base + k * inner] - max))) * scale;
+          for (let k = 0; k < size; k++) dst[base + k * inner] = vectorExp(r(src[base + k * inner] - max), r) * scale;
+        }
+      }
+    }
+    return out;
+  },
+
+  softmaxBackward(grad, output, dim, log) {
+    const [outer, size, inner] = split(output.shape, dim);
+    const out = make(output.dtype, output.shape);
+    const r = rounding(output.dtype);
+    const g = grad.data;
+    const y = output.data;
+    const dst = out.data;
+    // PyTorch's: softmax g_in = (g − Σ g·y)·y; log_softmax g_in = g − exp(y)·Σ g.
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * size * inner + i;
+        let sum = 0;
+        for (let k = 0; k < size; k++) {
+          const at = base + k * inner;
+          sum = r(sum + (log ? g[at] : r(g[at] * y[at])));
+        }
+        for (let k = 0; k < size; k++) {
+          const at = base + k * inner;
+          dst[at] = log ? g[at] - r(vectorExp(y[at], r) * sum) : r(g[at] - sum) * y[at];
         }
       }
     }

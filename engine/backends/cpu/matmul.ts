@@ -9,13 +9,13 @@ const SMALL_WORK = 256;
  * where A[i,p] = transA ? a[aOffset + p*m + i] : a[aOffset + i*k + p] and
  * B[p,j] = transB ? b[bOffset + j*k + p] : b[bOffset + p*n + j]. a, b and out share one type.
  *
- * float64 accumulates in double. float32 does too on the JavaScript paths (tiny products, and
- * everything where WebAssembly SIMD is missing); large float32 products run on the wasm SIMD
- * kernel, which accumulates in float32 like PyTorch's CPU and GPU kernels.
+ * float64 accumulates in double. Tiny float32 products accumulate in float32 in PyTorch's order
+ * (see matmulSmall; `fused` as there); larger ones run on the wasm SIMD kernel, which
+ * accumulates in float32 in runs, or in double on the blocked JavaScript path where SIMD is missing.
  */
 export function matmulInto(out: Float32Array | Float64Array, outOffset: number,
   a: Float32Array | Float64Array, aOffset: number, b: Float32Array | Float64Array, bOffset: number,
-  m: number, k: number, n: number, transA: boolean, transB: boolean): void {
+  m: number, k: number, n: number, transA: boolean, transB: boolean, fused = true): void {
   const work = m * k * n;
   if (work > SMALL_WORK) {
     if (out instanceof Float32Array &&
@@ -28,5 +28,5 @@ export function matmulInto(out: Float32Array | Float64Array, outOffset: number,
       return;
     }
   }
-  matmulSmall(out, outOffset, a, aOffset, b, bOffset, m, k, n, transA, transB);
+  matmulSmall(out, outOffset, a, aOffset, b, bOffset, m, k, n, transA, transB, fused);
 }

@@ -1,10 +1,18 @@
-// Plain-JavaScript matmul paths. Both accumulate in double (JS numbers) and round once on the
-// store: float32 results are the double-precision sums rounded once to float32.
+// Plain-JavaScript matmul paths.
 type Data = Float32Array | Float64Array;
 
-/** The direct triple loop: no setup at all, for the tiny products of hand-sized networks. */
+const keep = (v: number): number => v;
+
+/**
+ * The direct triple loop: no setup at all, for the tiny products of hand-sized networks. float32
+ * sums are accumulated in float32 in order along k, as PyTorch's CPU kernels do for small
+ * products: with a fused multiply-add per step (BLAS's mm), or with the product rounded first
+ * (PyTorch's own small bmm kernel) when `fused` is false. float64 accumulates in double.
+ */
 export function matmulSmall(out: Data, outOffset: number, a: Data, aOffset: number, b: Data,
-  bOffset: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void {
+  bOffset: number, m: number, k: number, n: number, transA: boolean, transB: boolean, fused = true): void {
+  const r = out instanceof Float32Array ? Math.fround : keep;
+  const rp = fused ? keep : r; // a float32 product is exact in double: rounding it is the unfused step
   const ai = transA ? 1 : k; // strides of A along i and p
   const ap = transA ? m : 1;
   const bj = transB ? k : 1; // strides of B along j and p
@@ -16,7 +24,7 @@ export function matmulSmall(out: Data, outOffset: number, a: Data, aOffset: numb
       let y = bOffset + j * bj;
       let s = 0;
       for (let p = 0; p < k; p++) {
-        s += a[x] * b[y];
+        s = r(s + rp(a[x] * b[y]));
         x += ap;
         y += bp;
       }

@@ -109,33 +109,48 @@ describe('matmulInto', () => {
     }
   });
 
-  it('computes the seed network’s 1×3·3×3 exactly as written', () => {
+  it("accumulates the seed network's 1×3·3×3 in float32 with a fused multiply-add per step, as PyTorch's mm", () => {
     const x = new Float32Array([0.1, 0.2, 0.7]);
     const w = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]); // [out, in], used transposed
     const out = new Float32Array(3);
     matmulInto(out, 0, x, 0, w, 0, 1, 3, 3, false, true);
     const f = Math.fround;
-    expect(Array.from(out)).toEqual([
-      f(f(0.1) * 1 + f(0.2) * 2 + f(0.7) * 3),
-      f(f(0.1) * 4 + f(0.2) * 5 + f(0.7) * 6),
-      f(f(0.1) * 7 + f(0.2) * 8 + f(0.7) * 9),
-    ]);
+    // Each step rounds x·w + s once: the product of two float32 values is exact in double.
+    const row = (w0: number, w1: number, w2: number): number => f(f(f(x[0] * w0) + x[1] * w1) + x[2] * w2);
+    expect(Array.from(out)).toEqual([row(1, 2, 3), row(4, 5, 6), row(7, 8, 9)]);
+  });
+
+  it('rounds each product first when asked (PyTorch\'s own kernel for small batched products)', () => {
+    const a = new Float32Array([0.1, 0.2, 0.7]);
+    const b = new Float32Array([0.3, 0.7, 0.9]);
+    const out = new Float32Array(1);
+    matmulInto(out, 0, a, 0, b, 0, 1, 3, 1, false, false, false);
+    const f = Math.fround;
+    expect(out[0]).toBe(f(f(f(a[0] * b[0]) + f(a[1] * b[1])) + f(a[2] * b[2])));
   });
 });
 
 // Each path on its own, whatever sizes matmulInto would send it.
 describe('matmul paths', () => {
   const shapes: [number, number, number][] = [...SHAPES, [128, 784, 10]];
-  for (const [name, kernel] of [['small', matmulSmall], ['blocked', matmulBlocked]] as const) {
-    it(`${name} (double accumulation) is correctly rounded for float32 and float64`, () => {
-      for (const shape of shapes) {
-        for (const t of TRANS) {
-          check(kernel, Float64Array, shape, t, 1e-12, 'value');
-          check(kernel, Float32Array, shape, t, 2 ** -24 * (1 + 1e-9), 'value');
-        }
+  it('blocked (double accumulation) is correctly rounded for float32 and float64', () => {
+    for (const shape of shapes) {
+      for (const t of TRANS) {
+        check(matmulBlocked, Float64Array, shape, t, 1e-12, 'value');
+        check(matmulBlocked, Float32Array, shape, t, 2 ** -24 * (1 + 1e-9), 'value');
       }
-    });
-  }
+    }
+  });
+
+  it('small is exact to double for float64 and within float32 accumulation error for float32', () => {
+    for (const shape of shapes) {
+      for (const t of TRANS) {
+        check(matmulSmall, Float64Array, shape, t, 1e-12, 'value');
+        // k float32 roundings, each at most half an ulp of a partial sum bounded by Σ|A·B|.
+        check(matmulSmall, Float32Array, shape, t, shape[1] * 2 ** -24, 'scale');
+      }
+    }
+  });
 
   it('wasm (float32 accumulation) is within 1e-6 of Σ|A·B|', () => {
     for (const shape of shapes) {
