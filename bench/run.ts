@@ -1,10 +1,11 @@
 // npm run bench [-- [--backend cpu] [--only seed|mlp]]
+// Runs bundled by esbuild, as the app ships the engine (no per-module indirection), from the repo root.
 // µs per training step (forward, backward, Adam step, zero_grad) of the engine, next to PyTorch
 // (one thread) and TF.js's wasm backend (one thread) where they are installed, each in its own
 // process, one after another so they don't share the CPU.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import * as torch from '../engine/index';
 import { BUDGET, measure, selectedWorkloads, type Timing, type Workload } from './timing';
 
@@ -67,7 +68,7 @@ function runPeer(name: string, command: string, args: string[]): PeerResult {
 function pytorch(workloads: Workload[]): PeerResult {
   const python = '/usr/bin/python3';
   if (spawnSync(python, ['-c', 'import torch']).status !== 0) return { name: 'PyTorch', missing: 'not installed' };
-  const script = fileURLToPath(new URL('./torch_bench.py', import.meta.url));
+  const script = path.resolve('bench/torch_bench.py');
   return runPeer('PyTorch', python, [script, ...onlyArgs(workloads)]);
 }
 
@@ -79,7 +80,7 @@ function tfjs(workloads: Workload[]): PeerResult {
   } catch {
     return { name: 'TF.js wasm', missing: 'not installed' };
   }
-  const script = fileURLToPath(new URL('./tfjs.ts', import.meta.url));
+  const script = path.resolve('bench/tfjs.ts');
   return runPeer('TF.js wasm', process.execPath, ['--import', 'tsx', script, ...onlyArgs(workloads)]);
 }
 
