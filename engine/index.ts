@@ -4,7 +4,7 @@ export type { DType } from './dtype';
 export { Generator, manual_seed } from './random';
 export { no_grad, enable_grad, is_grad_enabled, set_grad_enabled } from './autograd';
 export {
-  tensor, zeros, ones, full, zeros_like, ones_like, rand, randn,
+  tensor, zeros, ones, full, zeros_like, ones_like, rand, randn, randperm, max,
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clamp, matmul, transpose, reshape,
   sum, mean, cat, gather, relu, sigmoid, tanh, softmax, log_softmax,
 } from './ops/index';

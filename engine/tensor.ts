@@ -112,7 +112,7 @@ export class Tensor {
   max(): Tensor;
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? ops.maxAll(this) : ops.maxDim(this, dim, keepdim);
+    return dim === undefined ? ops.max(this) : ops.max(this, dim, keepdim);
   }
   relu(): Tensor { return ops.relu(this); }
   sigmoid(): Tensor { return ops.sigmoid(this); }

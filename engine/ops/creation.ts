@@ -86,3 +86,16 @@ export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   for (let i = 0; i < storage.length; i++) storage[i] = generator.normal();
   return finish(new Tensor(storage, shape.slice(), dtype, cpu), options);
 }
+
+/**
+ * torch.randperm: a permutation of 0..n-1 as PyTorch's CPU kernel draws it (a Fisher–Yates
+ * shuffle on 32-bit draws), so shuffled batches are the ones PyTorch draws from the same seed.
+ */
+export function randperm(n: number, { generator = defaultGenerator }: { generator?: Generator } = {}): Tensor {
+  const perm = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < n - 1; i++) {
+    const j = i + (generator.random() % (n - i));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return tensor(perm, { dtype: 'int64' });
+}

@@ -48,3 +48,10 @@ export function maxDim(x: Tensor, dim: number, keepdim = false): { values: Tenso
   });
   return { values, indices };
 }
+
+/** torch.max: the largest element, or with a dim the maxima and their indices along it. */
+export function max(x: Tensor): Tensor;
+export function max(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+export function max(x: Tensor, dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+  return dim === undefined ? maxAll(x) : maxDim(x, dim, keepdim);
+}

@@ -21,19 +21,6 @@ export interface TrainOptions {
   backend?: Backend;
 }
 
-/**
- * torch.randperm(n, generator) as PyTorch's CPU kernel computes it (a Fisher–Yates shuffle driven
- * by 32-bit draws), so shuffled batches are the ones PyTorch draws from the same seed.
- */
-export function randperm(n: number, generator: torch.Generator): number[] {
-  const perm = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < n - 1; i++) {
-    const j = i + (generator.random() % (n - i));
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
-  return perm;
-}
-
 function makeOptimizer(settings: OptimizerSettings, params: Tensor[]): torch.optim.Optimizer<{ lr: number }> {
   const { type, ...options } = settings;
   switch (type) {
@@ -88,7 +75,7 @@ export function startTraining(project: Project, options: TrainOptions = {}): Tra
     const shuffler = new torch.Generator().manual_seed(seed);
     let optimizer = settings.loop === 'recreate_optimizer' ? null : makeOptimizer(settings.optimizer, params);
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = settings.shuffle ? randperm(count, shuffler) : Array.from({ length: count }, (_, i) => i);
+      const order = settings.shuffle ? Array.from(torch.randperm(count, { generator: shuffler }).toArray()) : Array.from({ length: count }, (_, i) => i);
       let total = 0;
       for (let start = 0; start < count; start += batchSize) {
         const rows = order.slice(start, start + batchSize);

@@ -47,6 +47,8 @@ interface SeedFixture {
     grad: FTensor;
     formula: FTensor;
     printed_z: string;
+    printed_grad: string;
+    printed_formula: string;
     grad_fn: { y: string; m: string; z: string; formula: string };
   };
 }
