@@ -178,7 +178,10 @@ const ExpectedSchema = v.strictObject({
   quantity: v.picklist(['output', 'gradient', 'tensor']),
   tensor: v.optional(shortText(20)),
   epoch: int(0, LIMITS.epochs),
+  index: v.optional(described(v.array(int(0, LIMITS.tensorElements)), 'one element: its full index; omitted: the whole tensor')),
+  sample: v.optional(described(int(0, LIMITS.rows - 1), 'for outputs and gradients: which sample; omitted: all samples')),
   values: NestedNumbers,
+  tolerance: v.optional(described(v.pipe(finite, v.minValue(0)), 'largest absolute difference that still matches; omitted: the view setting')),
   note: v.optional(v.pipe(v.string(), v.maxLength(1000))),
 });
 
