@@ -1,15 +1,26 @@
 /**
- * PyTorch's optimizers (torch 1.13, single-tensor path), element by element. For float32
- * parameters every intermediate is rounded to float32 in PyTorch's order of operations, so the
- * updated weights agree with PyTorch bit for bit. Its add(alpha=) and addcmul kernels are fused
- * multiply-adds: `a + b·c` below is rounded once (exact in double, then rounded by r).
+ * PyTorch's optimizers (torch 1.13, single-tensor path): options, state and each step's scalars,
+ * as PyTorch computes them (Python floats, cast to the tensor's dtype at each kernel). The
+ * element-wise updates are kernels.ts's, on the WebAssembly SIMD twins in optim_wasm.ts for
+ * float32 where available (the same bits).
  */
 import { rounding, type Storage } from '../dtype';
 import type { Tensor } from '../tensor';
 import { full, zeros_like } from '../ops/index';
+import { adagradJs, type AdagradStep, adamJs, type AdamStep, rmspropJs, type RMSpropStep, type Round,
+  sgdJs, type SGDStep } from './kernels';
 import { Optimizer, type ParamGroup, type Params, type ParamState } from './optimizer';
+import { adagradWasm, adamWasm, rmspropWasm, sgdWasm } from './optim_wasm';
 
 const buffer = (state: ParamState, key: string): Storage => (state[key] as Tensor).data;
+
+/** Below this many elements the JavaScript loop beats the fixed cost of a call into wasm. */
+const WASM_MIN = 32;
+
+/** The update on its wasm twin where that runs (float32, SIMD) and pays, else in JavaScript. */
+function updateElements(length: number, wasm: () => boolean, js: () => void): void {
+  if (length < WASM_MIN || !wasm()) js();
+}
 
 export interface SGDOptions {
   lr: number;
@@ -18,6 +29,13 @@ export interface SGDOptions {
   nesterov: boolean;
   weight_decay: number;
   maximize: boolean;
+}
+
+/** One step's scalars, cast by r; `first`: the momentum buffer's first step. */
+export function sgdStep(g: SGDOptions, first: boolean, r: Round): SGDStep {
+  const wd = r(g.weight_decay);
+  return { maximize: g.maximize, decay: wd !== 0, first, nesterov: g.nesterov, wd, mom: r(g.momentum),
+    damp: r(1 - g.dampening), lr: r(-g.lr) };
 }
 
 export class SGD extends Optimizer<SGDOptions> {
@@ -33,24 +51,13 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<SGDOptions>): void {
-    const p = param.data;
     const r = rounding(param.dtype);
-    const wd = r(g.weight_decay);
-    const mom = r(g.momentum);
-    const damp = r(1 - g.dampening);
-    const lr = r(-g.lr);
     const first = state.momentum_buffer === undefined;
     if (g.momentum !== 0 && first) state.momentum_buffer = zeros_like(param);
     const buf = g.momentum !== 0 ? buffer(state, 'momentum_buffer') : null;
-    for (let i = 0; i < p.length; i++) {
-      let d = g.maximize ? -grad[i] : grad[i];
-      if (wd !== 0) d = r(d + wd * p[i]);
-      if (buf) {
-        buf[i] = first ? d : r(r(buf[i] * mom) + damp * d);
-        d = g.nesterov ? r(d + mom * buf[i]) : buf[i];
-      }
-      p[i] = r(p[i] + lr * d);
-    }
+    const s = sgdStep(g, first, r);
+    updateElements(grad.length, () => sgdWasm(param.data, grad, buf, s),
+      () => sgdJs(param.data, grad, buf, s, r));
   }
 }
 
@@ -61,6 +68,18 @@ export interface AdamOptions {
   weight_decay: number;
   amsgrad: boolean;
   maximize: boolean;
+}
+
+/** Step `step`'s scalars (AdamW's when `decoupled`), cast by r. */
+export function adamStep(g: AdamOptions, step: number, decoupled: boolean, r: Round): AdamStep {
+  const [beta1, beta2] = g.betas;
+  const decays = g.weight_decay !== 0;
+  return {
+    maximize: g.maximize, l2: decays && !decoupled, decoupled: decays && decoupled,
+    wd: r(g.weight_decay), decay: r(1 - g.lr * g.weight_decay), b1: r(beta1), b2: r(beta2),
+    a1: r(1 - beta1), a2: r(1 - beta2), eps: r(g.eps), bc2Sqrt: r(Math.sqrt(1 - beta2 ** step)),
+    stepSize: r(-(g.lr / (1 - beta1 ** step))),
+  };
 }
 
 /** Adam, and AdamW when `decoupled` (weight decay applied to the weights, not the gradient). */
@@ -76,40 +95,15 @@ class AdamBase extends Optimizer<AdamOptions> {
   }
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<AdamOptions>): void {
-    const p = param.data;
     const r = rounding(param.dtype);
-    const [beta1, beta2] = g.betas;
     const step = (state.step as number) + 1;
     state.step = step;
     const m = buffer(state, 'exp_avg');
     const v = buffer(state, 'exp_avg_sq');
     const vmax = g.amsgrad ? buffer(state, 'max_exp_avg_sq') : null;
-    // Scalars as PyTorch computes them: Python floats, cast to the tensor's dtype at each kernel.
-    const stepSize = r(-(g.lr / (1 - beta1 ** step)));
-    const bc2Sqrt = r(Math.sqrt(1 - beta2 ** step));
-    const b1 = r(beta1);
-    const b2 = r(beta2);
-    const a1 = r(1 - beta1);
-    const a2 = r(1 - beta2);
-    const eps = r(g.eps);
-    const wd = r(g.weight_decay);
-    const decay = r(1 - g.lr * g.weight_decay);
-    for (let i = 0; i < p.length; i++) {
-      let d = g.maximize ? -grad[i] : grad[i];
-      if (g.weight_decay !== 0) {
-        if (this.decoupled) p[i] = r(p[i] * decay);
-        else d = r(d + wd * p[i]);
-      }
-      m[i] = r(r(m[i] * b1) + a1 * d);
-      v[i] = r(r(v[i] * b2) + r(a2 * d) * d);
-      let second = v[i];
-      if (vmax) {
-        vmax[i] = Math.max(vmax[i], v[i]);
-        second = vmax[i];
-      }
-      const denom = r(r(r(Math.sqrt(second)) / bc2Sqrt) + eps);
-      p[i] = r(p[i] + r(r(stepSize * m[i]) / denom));
-    }
+    const s = adamStep(g, step, this.decoupled, r);
+    updateElements(grad.length, () => adamWasm(param.data, grad, m, v, vmax, s),
+      () => adamJs(param.data, grad, m, v, vmax, s, r));
   }
 }
 
@@ -135,6 +129,14 @@ export interface RMSpropOptions {
   maximize: boolean;
 }
 
+/** One step's scalars, cast by r. */
+export function rmspropStep(g: RMSpropOptions, r: Round): RMSpropStep {
+  return {
+    maximize: g.maximize, decay: g.weight_decay !== 0, wd: r(g.weight_decay), alpha: r(g.alpha),
+    oneMinusAlpha: r(1 - g.alpha), eps: r(g.eps), mom: r(g.momentum), lr: r(-g.lr),
+  };
+}
+
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Params<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0, centered: false, maximize: false, ...options });
@@ -148,37 +150,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<RMSpropOptions>): void {
-    const p = param.data;
     const r = rounding(param.dtype);
     state.step = (state.step as number) + 1;
     const sq = buffer(state, 'square_avg');
     const avgGrad = g.centered ? buffer(state, 'grad_avg') : null;
     const buf = g.momentum > 0 ? buffer(state, 'momentum_buffer') : null;
-    const alpha = r(g.alpha);
-    const oneMinusAlpha = r(1 - g.alpha);
-    const eps = r(g.eps);
-    const wd = r(g.weight_decay);
-    const mom = r(g.momentum);
-    const lr = r(-g.lr);
-    for (let i = 0; i < p.length; i++) {
-      let d = g.maximize ? -grad[i] : grad[i];
-      if (g.weight_decay !== 0) d = r(d + wd * p[i]);
-      sq[i] = r(r(sq[i] * alpha) + r(oneMinusAlpha * d) * d);
-      let avg: number;
-      if (avgGrad) {
-        avgGrad[i] = r(r(avgGrad[i] * alpha) + oneMinusAlpha * d);
-        avg = r(Math.sqrt(r(sq[i] - avgGrad[i] * avgGrad[i])));
-      } else {
-        avg = r(Math.sqrt(sq[i]));
-      }
-      avg = r(avg + eps);
-      if (buf) {
-        buf[i] = r(r(buf[i] * mom) + r(d / avg));
-        p[i] = r(p[i] + lr * buf[i]);
-      } else {
-        p[i] = r(p[i] + r(r(lr * d) / avg));
-      }
-    }
+    const s = rmspropStep(g, r);
+    updateElements(grad.length, () => rmspropWasm(param.data, grad, sq, avgGrad, buf, s),
+      () => rmspropJs(param.data, grad, sq, avgGrad, buf, s, r));
   }
 }
 
@@ -191,6 +170,14 @@ export interface AdagradOptions {
   maximize: boolean;
 }
 
+/** Step `step`'s scalars, cast by r. */
+export function adagradStep(g: AdagradOptions, step: number, r: Round): AdagradStep {
+  return {
+    maximize: g.maximize, decay: g.weight_decay !== 0, wd: r(g.weight_decay),
+    clr: r(-(g.lr / (1 + (step - 1) * g.lr_decay))), eps: r(g.eps),
+  };
+}
+
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Params<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
     super(params, { lr: 1e-2, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10, maximize: false, ...options });
@@ -201,20 +188,12 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected update(param: Tensor, grad: Storage, state: ParamState, g: ParamGroup<AdagradOptions>): void {
-    const p = param.data;
     const r = rounding(param.dtype);
     const step = (state.step as number) + 1;
     state.step = step;
     const sum = buffer(state, 'sum');
-    const clr = r(-(g.lr / (1 + (step - 1) * g.lr_decay)));
-    const eps = r(g.eps);
-    const wd = r(g.weight_decay);
-    for (let i = 0; i < p.length; i++) {
-      let d = g.maximize ? -grad[i] : grad[i];
-      if (g.weight_decay !== 0) d = r(d + wd * p[i]);
-      sum[i] = r(sum[i] + d * d);
-      const std = r(r(Math.sqrt(sum[i])) + eps);
-      p[i] = r(p[i] + r(r(clr * d) / std));
-    }
+    const s = adagradStep(g, step, r);
+    updateElements(grad.length, () => adagradWasm(param.data, grad, sum, s),
+      () => adagradJs(param.data, grad, sum, s, r));
   }
 }

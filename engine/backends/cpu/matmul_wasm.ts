@@ -1,16 +1,11 @@
 // float32 matmul on the WebAssembly SIMD kernel in matmul.wat. The operands are copied into the
 // module's memory (a memcpy, cheap next to the O(mnk) product), packed there, multiplied with
 // float32 accumulation, and the result copied out.
+import { instantiate, reserve, roundUp, type WasmMemory } from '../../wasm';
 import { MATMUL_WASM_BASE64 } from './matmul_wasm_bytes';
 
-// The engine's lib (ES2022) has no WebAssembly types; they come with the DOM and WebWorker libs.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-};
-
 interface Kernel {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   pack(src: number, dst: number, rows: number, k: number, rs: number, ps: number, R: number): void;
   gemm(ap: number, bp: number, c: number, mp: number, np: number, k: number): void;
 }
@@ -22,20 +17,6 @@ const NR = 8; // columns per B panel and C tile
 let kernel: Kernel | null | undefined;
 let heap = new Float32Array(0);
 
-function load(): Kernel | null {
-  try {
-    const bytes = Uint8Array.from(atob(MATMUL_WASM_BASE64), (c) => c.charCodeAt(0));
-    // Synchronous compile: the module is under 1 KB, and the API stays synchronous.
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Kernel;
-  } catch {
-    return null;
-  }
-}
-
-function roundUp(x: number, multiple: number): number {
-  return Math.ceil(x / multiple) * multiple;
-}
-
 /**
  * matmulInto's contract for float32 operands. Returns false, having done nothing, where
  * WebAssembly SIMD is unavailable or the operands don't fit in its 4 GB memory.
@@ -43,7 +24,7 @@ function roundUp(x: number, multiple: number): number {
 export function matmulWasm(out: Float32Array, outOffset: number, a: Float32Array, aOffset: number,
   b: Float32Array, bOffset: number, m: number, k: number, n: number, transA: boolean,
   transB: boolean): boolean {
-  if (kernel === undefined) kernel = load();
+  if (kernel === undefined) kernel = instantiate<Kernel>(MATMUL_WASM_BASE64);
   if (kernel === null || k === 0) return false;
   const mp = roundUp(m, MR);
   const np = roundUp(n, NR);
@@ -54,16 +35,8 @@ export function matmulWasm(out: Float32Array, outOffset: number, a: Float32Array
   const bPack = aPack + 4 * mp * k;
   const c = bPack + 4 * np * k;
   const end = c + 4 * mp * np;
-  if (end > 2 ** 32) return false;
-  const memory = kernel.memory;
-  if (end > memory.buffer.byteLength) {
-    try {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-    } catch {
-      return false;
-    }
-  }
-  if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
+  if (!reserve(kernel.memory, end)) return false;
+  if (heap.buffer !== kernel.memory.buffer) heap = new Float32Array(kernel.memory.buffer);
 
   heap.set(a.subarray(aOffset, aOffset + m * k), aRaw >> 2);
   heap.set(b.subarray(bOffset, bOffset + k * n), bRaw >> 2);
