@@ -1,8 +1,10 @@
-// npm run bench [-- [--backend cpu] [--only seed|mlp]]
+// npm run bench [-- [--backend cpu|webgpu] [--dawn vulkan|opengles|...] [--only seed|mlp]]
 // Runs bundled by esbuild, as the app ships the engine (no per-module indirection), from the repo root.
 // µs per training step (forward, backward, Adam step, zero_grad) of the engine, next to PyTorch
 // (one thread) and TF.js's wasm backend (one thread) where they are installed, each in its own
-// process, one after another so they don't share the CPU.
+// process, one after another so they don't share the CPU. On webgpu a step includes waiting for
+// the GPU (Dawn's default backend, else OpenGL ES: Mesa's llvmpipe here, figures for regressions;
+// bench/gpu.ts measures real GPUs).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,34 +23,67 @@ function option(name: string): string | undefined {
 }
 
 /** Linear(3,3)→ReLU→Linear(3,3)→Sigmoid→Linear(3,3)→Softmax(1), CrossEntropyLoss on the softmax. */
-function seedStep(): () => void {
+function seedStep(device: torch.Device): () => void {
   torch.manual_seed(0);
   const model = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 3),
-    new nn.Sigmoid(), new nn.Linear(3, 3), new nn.Softmax(1));
+    new nn.Sigmoid(), new nn.Linear(3, 3), new nn.Softmax(1)).to(device);
   const criterion = new nn.CrossEntropyLoss();
   const opt = new optim.Adam(model.parameters(), { lr: 0.09 });
-  const x = torch.tensor([[0.1, 0.2, 0.7]]);
-  const y = torch.tensor([1], { dtype: 'int64' });
-  return () => {
+  const x = torch.tensor([[0.1, 0.2, 0.7]], { device });
+  const y = torch.tensor([1], { dtype: 'int64', device });
+  return () => torch.tidy(() => {
     opt.zero_grad();
     criterion.forward(model.forward(x), y).backward();
     opt.step();
-  };
+  });
 }
 
 /** 784-256-128-10 with ReLU, cross_entropy on class indices, batch 128, Adam. */
-function mlpStep(): () => void {
+function mlpStep(device: torch.Device): () => void {
   torch.manual_seed(0);
   const model = new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 128),
-    new nn.ReLU(), new nn.Linear(128, 10));
+    new nn.ReLU(), new nn.Linear(128, 10)).to(device);
   const opt = new optim.Adam(model.parameters());
-  const x = torch.randn([128, 784]);
-  const y = torch.tensor(Array.from({ length: 128 }, (_, i) => (i * 7 + 3) % 10), { dtype: 'int64' });
-  return () => {
+  const x = torch.randn([128, 784], { device });
+  const y = torch.tensor(Array.from({ length: 128 }, (_, i) => (i * 7 + 3) % 10), { dtype: 'int64', device });
+  return () => torch.tidy(() => {
     opt.zero_grad();
     F.cross_entropy(model.forward(x), y).backward();
     opt.step();
-  };
+  });
+}
+
+/** measure() for GPU steps: each timed step waits for the GPU to finish it. */
+async function measureWebGPU(step: () => void, warmupMs: number, measureMs: number, minSteps = 20): Promise<Timing> {
+  const warmupEnd = performance.now() + warmupMs;
+  while (performance.now() < warmupEnd) {
+    step();
+    await torch.webgpu.synchronize();
+  }
+  const times: number[] = [];
+  const end = performance.now() + measureMs;
+  while (performance.now() < end || times.length < minSteps) {
+    const t0 = performance.now();
+    step();
+    await torch.webgpu.synchronize();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return { us: times[times.length >> 1] * 1000, steps: times.length };
+}
+
+/** Opens the GPU: the Dawn backend asked for, else Dawn's default, else OpenGL ES (Mesa's llvmpipe on a machine without a GPU). */
+async function openWebGPU(dawn: string | undefined): Promise<string> {
+  const tries = dawn ? [dawn] : [undefined, 'opengles'];
+  for (const [i, backend] of tries.entries()) {
+    try {
+      const adapter = await torch.webgpu.init({ backend, powerPreference: 'high-performance', on_fallback: (m) => console.error(m) });
+      return `${adapter.device || adapter.description} via ${adapter.api}`;
+    } catch (error) {
+      if (!(error instanceof torch.webgpu.GpuUnavailableError) || i === tries.length - 1) throw error;
+    }
+  }
+  throw new Error('unreachable');
 }
 
 type PeerResult = { name: string; timings: Partial<Record<Workload, Timing>> } | { name: string; missing: string };
@@ -103,18 +138,21 @@ function table(rows: string[][]): string {
 }
 
 const backend = option('--backend') ?? 'cpu';
-if (backend !== 'cpu') {
-  console.error(`unknown backend '${backend}': the engine has only 'cpu' so far`);
+if (backend !== 'cpu' && backend !== 'webgpu') {
+  console.error(`unknown backend '${backend}': 'cpu' or 'webgpu'`);
   process.exit(2);
 }
 const workloads = selectedWorkloads(process.argv);
+if (backend === 'webgpu') console.error(`WebGPU: ${await openWebGPU(option('--dawn'))}`);
 
 const ours: Partial<Record<Workload, Timing>> = {};
 for (const workload of workloads) {
   const { warmupMs, measureMs } = BUDGET[workload];
-  ours[workload] = measure(workload === 'seed' ? seedStep() : mlpStep(), warmupMs, measureMs);
+  const step = workload === 'seed' ? seedStep(backend) : mlpStep(backend);
+  ours[workload] = backend === 'webgpu' ? await measureWebGPU(step, warmupMs, measureMs) : measure(step, warmupMs, measureMs);
   console.error(`Backprop Studio (${backend}) ${workload}: ${formatUs(ours[workload].us)}`);
 }
+await torch.webgpu.release();
 const peers = [pytorch(workloads), tfjs(workloads)];
 
 const rows = [['workload', 'implementation', 'time/step', 'steps', 'Backprop Studio is']];
@@ -145,4 +183,5 @@ for (const [label, workload, here, issue, ok] of targets) {
     [`${(theirs / mine.us).toFixed(2)}`, ok(theirs / mine.us) ? 'met' : 'NOT met'];
   targetRows.push([label, ...cells(here), ...cells(issue)]);
 }
-if (targetRows.length > 1) console.log(`${table(targetRows)}\n`);
+// The targets are the CPU engine's.
+if (backend === 'cpu' && targetRows.length > 1) console.log(`${table(targetRows)}\n`);

@@ -1,3 +1,5 @@
+import { closeScope, holdGrad, openScope } from './device';
+import { ones_like } from './ops/creation';
 import type { Tensor } from './tensor';
 
 /** The backward half of an op: given dL/d(output), the gradients of its inputs (null: none). */
@@ -75,27 +77,36 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * Reverse-mode autograd: walk the graph from the output back, each op's backward closure turning
  * the gradient of its output into gradients of its inputs; gradients of a tensor used more than
  * once are summed, and leaves (and tensors that retain_grad) accumulate into `.grad` with +=.
+ * The pass's intermediate gradients on a GPU go back to its memory pool as soon as it ends.
  */
-export function backward(root: Tensor, gradient: Tensor): void {
+export function backward(root: Tensor, gradient: Tensor | null): void {
   const order = topologicalOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, gradient]]);
-  no_grad(() => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const tensor = order[i];
-      const grad = grads.get(tensor);
-      if (!grad) continue;
-      grads.delete(tensor);
-      if (tensor.grad_fn === null || tensor.retains_grad) {
-        tensor.grad = tensor.grad === null ? grad.clone() : tensor.grad.add(grad);
+  const stored: Tensor[] = [];
+  openScope();
+  try {
+    no_grad(() => {
+      const grads = new Map<Tensor, Tensor>([[root, gradient ?? ones_like(root)]]);
+      for (let i = order.length - 1; i >= 0; i--) {
+        const tensor = order[i];
+        const grad = grads.get(tensor);
+        if (!grad) continue;
+        grads.delete(tensor);
+        if (tensor.grad_fn === null || tensor.retains_grad) {
+          tensor.grad = tensor.grad === null ? grad.clone() : tensor.grad.add(grad);
+          stored.push(tensor);
+        }
+        if (tensor.grad_fn === null) continue;
+        const inputGrads = tensor.grad_fn.backward(grad);
+        tensor.grad_fn.inputs.forEach((input, k) => {
+          const g = inputGrads[k];
+          if (!g || !input.requires_grad) return;
+          const sofar = grads.get(input);
+          grads.set(input, sofar ? sofar.add(g) : g);
+        });
       }
-      if (tensor.grad_fn === null) continue;
-      const inputGrads = tensor.grad_fn.backward(grad);
-      tensor.grad_fn.inputs.forEach((input, k) => {
-        const g = inputGrads[k];
-        if (!g || !input.requires_grad) return;
-        const sofar = grads.get(input);
-        grads.set(input, sofar ? sofar.add(g) : g);
-      });
-    }
-  });
+    });
+  } finally {
+    for (const t of stored) holdGrad(t);
+    closeScope([]);
+  }
 }

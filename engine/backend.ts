@@ -1,4 +1,5 @@
 import type { DType, Storage } from './dtype';
+import type { ParamState } from './optim/optimizer';
 import type { Tensor } from './tensor';
 import type { BinaryOp, DifferentiableUnaryOp, UnaryOp } from './ops/pointwise';
 
@@ -34,4 +35,11 @@ export interface Backend {
   /** Zeros of `shape` with `src` added at `index` along `dim` (gather's adjoint). */
   scatterAdd(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor;
   cast(x: Tensor, dtype: Tensor['dtype']): Tensor;
+  /**
+   * Devices only (absent on the CPU, whose optimizers update host values themselves): updates
+   * `param` and its `state` in place with one fused kernel. `hostUpdate` is the optimizer's own
+   * update on host values, which the device replays after a failure (see DESIGN.md, "Failure").
+   */
+  optimizerStep?: <G extends { lr: number; params: Tensor[] }>(optimizer: object, param: Tensor, state: ParamState, group: G,
+    hostUpdate: (grad: Storage, group: G) => void) => void;
 }

@@ -3,6 +3,8 @@ export { Tensor, type NestedArray } from './tensor';
 export type { DType } from './dtype';
 export { Generator, manual_seed } from './random';
 export { no_grad, enable_grad, is_grad_enabled, set_grad_enabled } from './autograd';
+export { type Device, tidy } from './device';
+export * as webgpu from './webgpu';
 export {
   tensor, zeros, ones, full, zeros_like, ones_like, rand, randn, randperm, max,
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clamp, matmul, transpose, reshape,

@@ -1,5 +1,6 @@
 import { backward as runBackward, type GradFn } from './autograd';
 import type { Backend } from './backend';
+import { type Device, type DeviceStorage, toDevice, toHost } from './device';
 import { type DType, isFloating, type Storage } from './dtype';
 import { formatTensor } from './format';
 import { formatShape, numel, type Shape } from './shape';
@@ -14,13 +15,68 @@ export class Tensor {
   retains_grad = false;
   /** Elements no optimizer may change (1 = locked), row-major; null: none locked. */
   locked: Uint8Array | null = null;
+  /** The values of a CPU tensor; null when they live on a device. */
+  private hostData: Storage | null;
+  /** The device's storage (shared with views); null for CPU tensors. */
+  storage: DeviceStorage | null;
+  backend: Backend;
 
-  constructor(
-    readonly data: Storage,
-    readonly shape: Shape,
-    readonly dtype: DType,
-    readonly backend: Backend,
-  ) {}
+  constructor(data: Storage | null, readonly shape: Shape, readonly dtype: DType, backend: Backend, storage: DeviceStorage | null = null) {
+    this.hostData = data;
+    this.storage = storage;
+    this.backend = backend;
+    storage?.attach(this);
+  }
+
+  /** A tensor sharing x's values (a view: reshape, detach, Parameter). */
+  static sharing(x: Tensor, shape: Shape): Tensor {
+    return new Tensor(x.hostData, shape, x.dtype, x.backend, x.storage);
+  }
+
+  /** @internal Moves the values (Module.to): the same object, so optimizers and views of it keep it. */
+  relocate(data: Storage | null, backend: Backend, storage: DeviceStorage | null): void {
+    this.hostData = data;
+    this.storage = storage;
+    this.backend = backend;
+    storage?.attach(this);
+  }
+
+  /**
+   * The values of a CPU tensor, which CPU kernels read and optimizers update in place. A WebGPU
+   * tensor's values are on the GPU: `await t.read()` (or `await t.cpu()`) gets them.
+   */
+  get data(): Storage {
+    const data = this.hostData;
+    if (data !== null) return data;
+    const storage = this.storage as DeviceStorage;
+    if (storage.device === 'cpu') return this.hostValues();
+    throw new Error(`this tensor's values are on the GPU (${storage.device}): read them with \`await t.read()\`, or move the tensor with \`await t.cpu()\``);
+  }
+
+  /** 'cpu' or 'webgpu': where the values live. */
+  get device(): Device {
+    return this.storage === null ? 'cpu' : this.storage.device;
+  }
+
+  /** @internal The values for synchronous readers: a CPU tensor's, or a device tensor's as of its last read. */
+  hostValues(): Storage {
+    if (this.hostData !== null) return this.hostData;
+    const values = (this.storage as DeviceStorage).host();
+    if (values === null) {
+      throw new Error(`this tensor's values are on the GPU and changed since they were last read: \`await t.read()\` first`);
+    }
+    return values;
+  }
+
+  /** The values from any device (a copy): Float32Array, or Float64Array for float64 and int64. */
+  read(): Promise<Storage> {
+    return this.hostData !== null ? Promise.resolve(this.hostData.slice()) : (this.storage as DeviceStorage).read();
+  }
+
+  /** A CPU copy (await t.cpu()): unlike PyTorch's, asynchronous, since a GPU tensor must be read back. */
+  cpu(): Promise<Tensor> {
+    return toHost(this);
+  }
 
   get is_leaf(): boolean {
     return this.grad_fn === null;
@@ -38,19 +94,20 @@ export class Tensor {
     return dim === undefined ? this.shape : this.shape[dim < 0 ? dim + this.shape.length : dim];
   }
 
+  /** A copy of the values; for a GPU tensor, as of its last `await t.read()`. item() and tolist() too. */
   toArray(): Storage {
-    return this.data.slice();
+    return this.hostValues().slice();
   }
 
   item(): number {
     if (this.numel() !== 1) {
       throw new Error(`item() needs a tensor with one element, not shape ${formatShape(this.shape)}`);
     }
-    return this.data[0];
+    return this.hostValues()[0];
   }
 
   tolist(): NestedArray {
-    const data = this.data;
+    const data = this.hostValues();
     const build = (dim: number, offset: number, stride: number): NestedArray => {
       if (dim === this.shape.length) return data[offset];
       const inner = stride / this.shape[dim];
@@ -77,20 +134,25 @@ export class Tensor {
     if (!gradient && this.numel() !== 1) {
       throw new Error(`backward() without a gradient needs a scalar output, not shape ${formatShape(this.shape)}`);
     }
-    runBackward(this, gradient ?? ops.ones_like(this));
+    runBackward(this, gradient ?? null);
   }
 
-  /** A tensor sharing no history with this one (a copy of the values, unlike PyTorch's view). */
+  /** A tensor sharing the values but no history. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.dtype, this.backend);
+    return Tensor.sharing(this, this.shape);
   }
 
   clone(): Tensor {
     return ops.clone(this);
   }
 
-  to(dtype: DType): Tensor {
-    return ops.cast(this, dtype);
+  /**
+   * t.to('float64'): a cast; t.to('webgpu') or t.to('cpu'): a copy on that device, without
+   * history. to('cpu') of a GPU tensor needs its values read first (`await t.read()`), or use
+   * `await t.cpu()`.
+   */
+  to(target: DType | Device): Tensor {
+    return target === 'cpu' || target === 'webgpu' ? toDevice(this, target) : ops.cast(this, target);
   }
 
   add(other: Tensor | number): Tensor { return ops.add(this, other); }

@@ -43,12 +43,15 @@ function readTargets(input: Tensor, target: Tensor, weight: Tensor | null | unde
   const weights = new Float64Array(n);
   const kept = new Float64Array(n);
   let totalWeight = 0;
-  target.data.forEach((t, i) => {
+  // Checked and looked up on the host: targets and class weights are host data (a GPU copy made
+  // from host values keeps them), and each of the results below is uploaded once.
+  const weightValues = weight?.hostValues();
+  target.hostValues().forEach((t, i) => {
     if (t === ignoreIndex) return;
     if (!Number.isInteger(t) || t < 0 || t >= classes) throw new Error(`target ${t} is out of bounds for ${classes} classes`);
     index[i] = t;
     kept[i] = 1;
-    weights[i] = weight ? weight.data[t] : 1;
+    weights[i] = weightValues ? weightValues[t] : 1;
     totalWeight += weights[i];
   });
   const b = input.backend;
@@ -164,7 +167,10 @@ function reducedLoss(name: string, input: Tensor, loss: Tensor, reduction: Reduc
 }
 
 export function binary_cross_entropy(input: Tensor, target: Tensor, { weight, reduction = 'mean' }: WeightedOptions = {}): Tensor {
-  if (input.data.some((p) => !(p >= 0 && p <= 1))) {
+  // Checked where the values are on the host; on the GPU that would wait for the device every
+  // call, so there an input outside [0, 1] gives NaN instead.
+  const values = input.storage === null ? input.data : input.storage.host();
+  if (values?.some((p) => !(p >= 0 && p <= 1))) {
     throw new Error('binary_cross_entropy needs every input between 0 and 1 (apply a Sigmoid first, or use binary_cross_entropy_with_logits)');
   }
   const b = input.backend;

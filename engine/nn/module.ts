@@ -1,3 +1,4 @@
+import { autoDevice, type Device, moveInPlace } from '../device';
 import type { NestedArray, Tensor } from '../tensor';
 import { tensor } from '../ops/index';
 import { formatShape } from '../shape';
@@ -65,7 +66,23 @@ export abstract class Module {
     }
     for (const name of own.keys()) if (!(name in dict)) problems.push(`missing key "${name}"`);
     if (problems.length > 0) throw new Error(`load_state_dict: ${problems.join('; ')}`);
-    for (const [target, source] of updates) target.data.set(source.data);
+    for (const [target, source] of updates) {
+      if (target.storage) target.storage.write(source);
+      else target.data.set(source.hostValues());
+    }
+  }
+
+  /**
+   * Moves the parameters (and their gradients) to `device` in place, as PyTorch's module.to():
+   * optimizers made before keep working. 'auto' picks WebGPU or the CPU by the model's size (see
+   * engine/README.md, "Devices"). Moving to 'cpu' from the GPU needs the values read first
+   * (`await torch.webgpu.fetch(model)`).
+   */
+  to(device: Device | 'auto'): this {
+    const params = this.parameters();
+    const target = device === 'auto' ? autoDevice(params.reduce((n, p) => n + p.numel(), 0)) : device;
+    for (const p of params) moveInPlace(p, target);
+    return this;
   }
 
   train(mode = true): this {

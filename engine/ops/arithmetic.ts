@@ -1,15 +1,25 @@
 import { record } from '../autograd';
+import type { Backend } from '../backend';
+import { cpu } from '../backends/cpu/index';
 import type { DType } from '../dtype';
 import { broadcastShapes, normalizeDim, sameShape, type Shape } from '../shape';
 import { Tensor } from '../tensor';
 import type { DifferentiableUnaryOp } from './pointwise';
 
-/** A number operand as a 0-d tensor of the other operand's dtype (PyTorch's wrapped scalars). */
+/**
+ * A number operand as a 0-d tensor of the other operand's dtype (PyTorch's wrapped scalars). It
+ * stays on the CPU: a device kernel uploads it where it is used.
+ */
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {
   if (value instanceof Tensor) return value;
   const dtype: DType = like.dtype === 'int64' && !Number.isInteger(value) ? 'float32' : like.dtype;
   const data = dtype === 'float32' ? new Float32Array([value]) : new Float64Array([value]);
-  return new Tensor(data, [], dtype, like.backend);
+  return new Tensor(data, [], dtype, cpu);
+}
+
+/** The backend of a binary op: a device operand's, so CPU operands (scalars, targets) join it there. */
+export function backendOf(a: Tensor, b: Tensor): Backend {
+  return a.storage === null && b.storage !== null ? b.backend : a.backend;
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
@@ -42,7 +52,7 @@ function needs(t: Tensor): boolean {
 
 export function add(a: Tensor, other: Tensor | number): Tensor {
   const b = asTensor(other, a);
-  return record(a.backend.binary('add', a, b), 'AddBackward0', [a, b], (g) => [
+  return record(backendOf(a, b).binary('add', a, b), 'AddBackward0', [a, b], (g) => [
     needs(a) ? sumTo(g, a.shape, a.dtype) : null,
     needs(b) ? sumTo(g, b.shape, b.dtype) : null,
   ]);
@@ -50,7 +60,7 @@ export function add(a: Tensor, other: Tensor | number): Tensor {
 
 export function sub(a: Tensor, other: Tensor | number): Tensor {
   const b = asTensor(other, a);
-  return record(a.backend.binary('sub', a, b), 'SubBackward0', [a, b], (g) => [
+  return record(backendOf(a, b).binary('sub', a, b), 'SubBackward0', [a, b], (g) => [
     needs(a) ? sumTo(g, a.shape, a.dtype) : null,
     needs(b) ? sumTo(neg(g), b.shape, b.dtype) : null,
   ]);
@@ -58,7 +68,7 @@ export function sub(a: Tensor, other: Tensor | number): Tensor {
 
 export function mul(a: Tensor, other: Tensor | number): Tensor {
   const b = asTensor(other, a);
-  return record(a.backend.binary('mul', a, b), 'MulBackward0', [a, b], (g) => [
+  return record(backendOf(a, b).binary('mul', a, b), 'MulBackward0', [a, b], (g) => [
     needs(a) ? sumTo(mul(g, b), a.shape, a.dtype) : null,
     needs(b) ? sumTo(mul(g, a), b.shape, b.dtype) : null,
   ]);
@@ -66,7 +76,7 @@ export function mul(a: Tensor, other: Tensor | number): Tensor {
 
 export function div(a: Tensor, other: Tensor | number): Tensor {
   const b = asTensor(other, a);
-  return record(a.backend.binary('div', a, b), 'DivBackward0', [a, b], (g) => [
+  return record(backendOf(a, b).binary('div', a, b), 'DivBackward0', [a, b], (g) => [
     needs(a) ? sumTo(div(g, b), a.shape, a.dtype) : null,
     needs(b) ? sumTo(mul(neg(g), div(div(a, b), b)), b.shape, b.dtype) : null,
   ]);
@@ -111,7 +121,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`shape [${shape.join(', ')}] is invalid for a tensor of ${n} elements`);
   }
   // Shares the storage, like PyTorch's view: in-place optimizer updates show through.
-  const out = new Tensor(x.data, resolved, x.dtype, x.backend);
+  const out = Tensor.sharing(x, resolved);
   return record(out, 'ViewBackward0', [x], (g) => [reshape(g, x.shape)]);
 }
 
@@ -137,7 +147,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.shape[b.dim() - 2] !== k) {
     throw new Error(`matmul(): shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] cannot be multiplied (${k} ≠ ${b.shape[b.dim() - 2]})`);
   }
-  return record(a.backend.matmul(a, b, false, false), 'MmBackward0', [a, b], (g) => [
+  return record(backendOf(a, b).matmul(a, b, false, false), 'MmBackward0', [a, b], (g) => [
     needs(a) ? sumTo(g.backend.matmul(g, b, false, true), a.shape, a.dtype) : null,
     needs(b) ? sumTo(g.backend.matmul(a, g, true, false), b.shape, b.dtype) : null,
   ]);
@@ -153,8 +163,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     const flat = reshape(x, [-1, inFeatures]);
     return reshape(linear(flat, weight, bias), [...x.shape.slice(0, -1), weight.shape[0]]);
   }
-  const product = x.backend.matmul(x, weight, false, true);
-  const out = bias ? x.backend.binary('add', product, bias) : product;
+  const b = backendOf(x, weight);
+  const product = b.matmul(x, weight, false, true);
+  const out = bias ? b.binary('add', product, bias) : product;
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'AddmmBackward0', inputs, (g) => [
     needs(x) ? g.backend.matmul(g, weight, false, false) : null,

@@ -1,4 +1,5 @@
 import { cpu } from '../backends/cpu/index';
+import { type Device, toDevice } from '../device';
 import { allocate, type DType, isFloating } from '../dtype';
 import { numel, type Shape } from '../shape';
 import { type NestedArray, Tensor } from '../tensor';
@@ -7,11 +8,14 @@ import { defaultGenerator, type Generator } from '../random';
 export interface TensorOptions {
   dtype?: DType;
   requires_grad?: boolean;
+  /** Made on the CPU, then moved (default 'cpu'). */
+  device?: Device;
 }
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
-  if (options.requires_grad) t.requires_grad_(true);
-  return t;
+  const placed = options.device ? toDevice(t, options.device) : t;
+  if (options.requires_grad) placed.requires_grad_(true);
+  return placed;
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -56,14 +60,14 @@ export function full(shape: Shape, value: number, options: TensorOptions = {}): 
 export const zeros = (shape: Shape, options: TensorOptions = {}): Tensor => full(shape, 0, options);
 export const ones = (shape: Shape, options: TensorOptions = {}): Tensor => full(shape, 1, options);
 
+/** Zeros shaped like t, of its dtype, on its device. */
 export function zeros_like(t: Tensor, options: TensorOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...options });
+  return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...options });
 }
 
 export function ones_like(t: Tensor, options: TensorOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, ...options });
+  return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...options });
 }
-
 
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;

@@ -11,7 +11,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new Error(`cat(): shapes ${formatShape(first.shape)} and ${formatShape(t.shape)} differ outside dimension ${d}`);
     }
   }
-  const out = first.backend.cat(tensors, d);
+  const out = (tensors.find((t) => t.storage !== null) ?? first).backend.cat(tensors, d);
   return record(out, 'CatBackward0', tensors, (g) => {
     let start = 0;
     return tensors.map((t) => {

@@ -37,6 +37,14 @@ export abstract class Optimizer<O extends { lr: number }> {
           state = this.initState(p, group);
           this.state.set(p, state);
         }
+        // A parameter on a device (WebGPU): its backend updates it and its state with one fused
+        // kernel (engine/backends/webgpu/optim.ts); it replays `update` on the host after a failure.
+        const deviceStep = p.backend.optimizerStep;
+        if (deviceStep) {
+          const own = state;
+          deviceStep(this, p, own, group, (grad, g) => this.update(p, grad, own, g));
+          continue;
+        }
         const locked = p.locked;
         const before = locked ? p.data.slice() : null;
         this.update(p, p.grad.data, state, group);

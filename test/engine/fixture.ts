@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import * as torch from '../../engine/index';
-import type { NestedArray, Tensor } from '../../engine/index';
+import type { Device, NestedArray, Tensor } from '../../engine/index';
+import { deviceOptions, useAdapter } from './backends/webgpu/gpu';
 
 /** A fixture number: NaN and the infinities are strings, so the JSON stays strict. */
 export type FNum = number | 'nan' | 'inf' | '-inf';
@@ -79,9 +80,35 @@ export function nest(flat: readonly number[], shape: readonly number[]): NestedA
   return build(0, 0, size);
 }
 
-/** A fixture tensor as an engine tensor of the same dtype and shape. */
-export function decode(t: FTensor, options: { requires_grad?: boolean } = {}): Tensor {
-  const x = torch.tensor(nest(nums(t.data), t.shape), { dtype: t.dtype, requires_grad: options.requires_grad ?? false });
+/**
+ * The devices every fixture runs on. The GPU holds float32 and int64 only (float64 stays on the
+ * CPU), so float64 cases run on 'cpu' alone.
+ */
+export const DEVICES: readonly Device[] = ['cpu', 'webgpu'];
+
+/** ' on webgpu' in test names; nothing for the CPU, whose names stay as they were. */
+export function onDevice(device: Device): string {
+  return device === 'cpu' ? '' : ` on ${device}`;
+}
+
+/** For a describe block on `device`: 'webgpu' opens the engine's GPU (its tests skip without an adapter, except in CI). */
+export function useDevice(device: Device): void {
+  if (device === 'webgpu') useAdapter(() => torch.webgpu.init(deviceOptions), () => torch.webgpu.release());
+}
+
+/** Whether a case can run on `device`: the GPU has no float64. */
+export function runsOn(device: Device, ...tensors: (FTensor | null | undefined)[]): boolean {
+  return device === 'cpu' || tensors.every((t) => t?.dtype !== 'float64');
+}
+
+/** The tensor on the host, to compare: a GPU tensor's values are read back (a copy of shape and dtype). */
+export async function host<T extends Tensor | null | undefined>(t: T): Promise<T> {
+  return (t && t.device !== 'cpu' ? await t.cpu() : t) as T;
+}
+
+/** A fixture tensor as an engine tensor of the same dtype and shape, on `device` (default the CPU). */
+export function decode(t: FTensor, options: { requires_grad?: boolean; device?: Device } = {}): Tensor {
+  const x = torch.tensor(nest(nums(t.data), t.shape), { dtype: t.dtype, requires_grad: options.requires_grad ?? false, device: options.device });
   if (x.shape.length !== t.shape.length || x.shape.some((d, i) => d !== t.shape[i])) {
     throw new Error(`decode: torch.tensor gave shape [${x.shape.join(', ')}], not [${t.shape.join(', ')}]`);
   }

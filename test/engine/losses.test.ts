@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../engine/index';
-import type { Tensor } from '../../engine/index';
-import { decode, expectClose, loadFixture, normwise, type FTensor, tolFor } from './fixture';
+import type { Device, Tensor } from '../../engine/index';
+import { decode, DEVICES, expectClose, host, loadFixture, normwise, onDevice, runsOn, type FTensor, tolFor, useDevice } from './fixture';
 
 const F = torch.nn.functional;
 const nn = torch.nn;
@@ -61,38 +61,43 @@ const MODULES: Record<LossName, [string, LossModule]> = {
 
 const TENSOR_OPTIONS = new Set(['weight', 'pos_weight']);
 
-function decodeOptions(options: Record<string, unknown>): Record<string, unknown> {
+function decodeOptions(options: Record<string, unknown>, device: Device): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(options).map(([k, v]) => [k, TENSOR_OPTIONS.has(k) ? decode(v as FTensor) : v]),
+    Object.entries(options).map(([k, v]) => [k, TENSOR_OPTIONS.has(k) ? decode(v as FTensor, { device }) : v]),
   );
 }
 
 const fixture = loadFixture<{ cases: LossCase[] }>('losses.json');
 
-describe('losses vs PyTorch (losses.json)', () => {
-  it('has the fixture cases', () => {
-    expect(fixture.cases.length).toBeGreaterThan(80);
-  });
+for (const device of DEVICES) {
+  describe(`losses vs PyTorch (losses.json)${onDevice(device)}`, () => {
+    useDevice(device);
 
-  for (const c of fixture.cases) {
-    it(c.name, () => {
-      const [moduleName, Module] = MODULES[c.fn];
-      const variants: [string, LossFn][] = [
-        [`F.${c.fn}`, FUNCTIONAL[c.fn]],
-        [moduleName, (input, target, options) => new Module(options).forward(input, target)],
-      ];
-      for (const [how, loss] of variants) {
-        const x = decode(c.input, { requires_grad: true });
-        const target = decode(c.target);
-        const out = loss(x, target, decodeOptions(c.options));
-        // Losses are reductions and composite formulas (e.g. (pos_weight·y + 1 - y)·σ(x) - pos_weight·y
-        // in BCE-with-logits' gradient cancels): the normwise tolerance (fixture.ts).
-        expectClose(out, c.out, normwise(tolFor(c.out.dtype), c.out), `${how}: loss`, { ref64: c.ref64?.out });
-        if (c.upstream) out.mul(decode(c.upstream)).sum().backward();
-        else out.backward();
-        expectClose(x.grad, c.grad, normwise(tolFor(c.grad.dtype), c.grad), `${how}: grad of input`, { ref64: c.ref64?.grad });
-        expect(target.grad, `${how}: the target gets no grad`).toBeNull();
-      }
+    it('has the fixture cases', () => {
+      expect(fixture.cases.length).toBeGreaterThan(80);
     });
-  }
-});
+
+    const tensors = (c: LossCase): FTensor[] => [c.input, c.target, ...[...TENSOR_OPTIONS].map((k) => c.options[k] as FTensor | undefined).filter((t) => t !== undefined)];
+    for (const c of fixture.cases.filter((c) => runsOn(device, ...tensors(c)))) {
+      it(c.name, async () => {
+        const [moduleName, Module] = MODULES[c.fn];
+        const variants: [string, LossFn][] = [
+          [`F.${c.fn}`, FUNCTIONAL[c.fn]],
+          [moduleName, (input, target, options) => new Module(options).forward(input, target)],
+        ];
+        for (const [how, loss] of variants) {
+          const x = decode(c.input, { requires_grad: true, device });
+          const target = decode(c.target, { device });
+          const out = loss(x, target, decodeOptions(c.options, device));
+          // Losses are reductions and composite formulas (e.g. (pos_weight·y + 1 - y)·σ(x) - pos_weight·y
+          // in BCE-with-logits' gradient cancels): the normwise tolerance (fixture.ts).
+          expectClose(await host(out), c.out, normwise(tolFor(c.out.dtype), c.out), `${how}: loss`, { ref64: c.ref64?.out });
+          if (c.upstream) out.mul(decode(c.upstream, { device })).sum().backward();
+          else out.backward();
+          expectClose(await host(x.grad), c.grad, normwise(tolFor(c.grad.dtype), c.grad), `${how}: grad of input`, { ref64: c.ref64?.grad });
+          expect(target.grad, `${how}: the target gets no grad`).toBeNull();
+        }
+      });
+    }
+  });
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../engine/index';
 import type { Tensor } from '../../engine/index';
-import { decode, expectClose, expectIndices, loadFixture, normwise, type FTensor, tolFor } from './fixture';
+import { decode, DEVICES, expectClose, expectIndices, host, loadFixture, normwise, onDevice, runsOn, type FTensor, tolFor, useDevice } from './fixture';
 
 const F = torch.nn.functional;
 const nn = torch.nn;
@@ -159,38 +159,42 @@ const SUMS = new Set(['matmul', 'linear', 'sum', 'mean', 'softmax', 'log_softmax
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-describe('ops vs PyTorch (ops.json)', () => {
-  it('has the fixture cases', () => {
-    expect(fixture.cases.length).toBeGreaterThan(150);
-  });
+for (const device of DEVICES) {
+  describe(`ops vs PyTorch (ops.json)${onDevice(device)}`, () => {
+    useDevice(device);
 
-  for (const c of fixture.cases) {
-    it(c.name, () => {
-      for (const [how, run] of runners(c.op)) {
-        const xs = c.inputs.map((t, i) => decode(t, { requires_grad: c.requires_grad[i] }));
-        const res = run(xs, c.params);
-        const out = 'values' in res ? res.values : res;
-        const outTol = SUMS.has(c.op) ? normwise(tolFor(c.out.dtype), c.out) : tolFor(c.out.dtype);
-        expectClose(out, c.out, outTol, `${how}: output`, { ref64: c.ref64?.out });
-        if (c.indices) {
-          expect('indices' in res, `${how}: returns { values, indices }`).toBe(true);
-          expectIndices((res as { indices: Tensor }).indices, c.indices, `${how}: indices`);
-        }
-        out.mul(decode(c.upstream)).sum().backward();
-        c.grads.forEach((g, i) => {
-          if (g === null) {
-            expect(xs[i].grad, `${how}: input ${i} needs no grad`).toBeNull();
-          } else {
-            // The gradient of a broadcast operand sums the upstream gradient over the broadcast dims.
-            const summed = SUMS.has(c.op) || !sameShape(c.inputs[i].shape, c.out.shape);
-            const tol = summed ? normwise(tolFor(g.dtype), g) : tolFor(g.dtype);
-            expectClose(xs[i].grad, g, tol, `${how}: grad of input ${i}`, { ref64: c.ref64?.grads?.[i] });
-          }
-        });
-      }
+    it('has the fixture cases', () => {
+      expect(fixture.cases.length).toBeGreaterThan(150);
     });
-  }
-});
+
+    for (const c of fixture.cases.filter((c) => runsOn(device, ...c.inputs, c.out))) {
+      it(c.name, async () => {
+        for (const [how, run] of runners(c.op)) {
+          const xs = c.inputs.map((t, i) => decode(t, { requires_grad: c.requires_grad[i], device }));
+          const res = run(xs, c.params);
+          const out = 'values' in res ? res.values : res;
+          const outTol = SUMS.has(c.op) ? normwise(tolFor(c.out.dtype), c.out) : tolFor(c.out.dtype);
+          expectClose(await host(out), c.out, outTol, `${how}: output`, { ref64: c.ref64?.out });
+          if (c.indices) {
+            expect('indices' in res, `${how}: returns { values, indices }`).toBe(true);
+            expectIndices(await host((res as { indices: Tensor }).indices), c.indices, `${how}: indices`);
+          }
+          out.mul(decode(c.upstream, { device })).sum().backward();
+          for (const [i, g] of c.grads.entries()) {
+            if (g === null) {
+              expect(xs[i].grad, `${how}: input ${i} needs no grad`).toBeNull();
+            } else {
+              // The gradient of a broadcast operand sums the upstream gradient over the broadcast dims.
+              const summed = SUMS.has(c.op) || !sameShape(c.inputs[i].shape, c.out.shape);
+              const tol = summed ? normwise(tolFor(g.dtype), g) : tolFor(g.dtype);
+              expectClose(await host(xs[i].grad), g, tol, `${how}: grad of input ${i}`, { ref64: c.ref64?.grads?.[i] });
+            }
+          }
+        }
+      });
+    }
+  });
+}
 
 describe('dropout (random: properties, no fixture)', () => {
   const N = 100_000;

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../engine/index';
-import type { Tensor } from '../../engine/index';
-import { decode, expectClose, type FNum, type FTensor, loadFixture, TOL, type Tolerance, withFloor } from './fixture';
+import type { Device, Tensor } from '../../engine/index';
+import { decode, DEVICES, expectClose, type FNum, type FTensor, host, loadFixture, onDevice, TOL, type Tolerance, useDevice, withFloor } from './fixture';
 
 const { optim } = torch;
 
@@ -72,9 +72,9 @@ function tolerance(c: OptimCase): Tolerance {
   return c.float64 ? TOL.f64 : withFloor(TOL.f32, 2 * (c.drift32 ?? 0));
 }
 
-function makeParams(c: OptimCase): Tensor[] {
+function makeParams(c: OptimCase, device: Device): Tensor[] {
   const init = c.float64 ? fixture.init64 : fixture.init;
-  const params = init.map((t) => decode(t, { requires_grad: true }));
+  const params = init.map((t) => decode(t, { requires_grad: true, device }));
   c.locked?.forEach((mask, i) => {
     if (mask) params[i].locked = Uint8Array.from(mask);
   });
@@ -87,11 +87,11 @@ function makeOptimizer(c: OptimCase, params: Tensor[]): AnyOptimizer {
   return new Opt(groups ?? params, c.options);
 }
 
-function setGrads(c: OptimCase, params: Tensor[], step: number): void {
+function setGrads(c: OptimCase, params: Tensor[], step: number, device: Device): void {
   const grads = c.float64 ? fixture.grads64 : fixture.grads;
   params.forEach((p, i) => {
     const none = c.none_grads?.some(([s, j]) => s === step && j === i);
-    p.grad = none ? null : decode(grads[step][i]);
+    p.grad = none ? null : decode(grads[step][i], { device });
   });
 }
 
@@ -100,8 +100,8 @@ function stateOrder(c: OptimCase): number[] {
   return c.groups ? c.groups.flatMap((g) => g.params) : fixture.init.map((_, i) => i);
 }
 
-function checkAfter(c: OptimCase, params: Tensor[], step: number, tol: Tolerance, label: string): void {
-  params.forEach((p, i) => expectClose(p, c.after[step][i], tol, `${label} step ${step + 1}: param ${i}`));
+async function checkAfter(c: OptimCase, params: Tensor[], step: number, tol: Tolerance, label: string): Promise<void> {
+  for (const [i, p] of params.entries()) expectClose(await host(p), c.after[step][i], tol, `${label} step ${step + 1}: param ${i}`);
 }
 
 function shapeOf(x: unknown): number[] {
@@ -110,9 +110,10 @@ function shapeOf(x: unknown): number[] {
   return shape;
 }
 
-function checkState(c: OptimCase, opt: AnyOptimizer, params: Tensor[], tol: Tolerance): void {
+async function checkState(c: OptimCase, opt: AnyOptimizer, params: Tensor[], tol: Tolerance): Promise<void> {
   if (!c.state) return;
   const order = stateOrder(c);
+  await torch.webgpu.fetch(opt); // GPU state: its synchronous readers (state_dict, item) need the values read back
   const sd = opt.state_dict();
   for (const [k, expected] of Object.entries(c.state)) {
     const p = params[order[Number(k)]];
@@ -142,47 +143,52 @@ function checkState(c: OptimCase, opt: AnyOptimizer, params: Tensor[], tol: Tole
   c.param_groups.forEach((g, i) => expect(sd.param_groups[i], `param_groups[${i}]`).toMatchObject(g));
 }
 
-describe('optimizers vs PyTorch (optim.json)', () => {
-  it('has the fixture cases', () => {
-    expect(fixture.cases.length).toBeGreaterThan(35);
-  });
+for (const device of DEVICES) {
+  describe(`optimizers vs PyTorch (optim.json)${onDevice(device)}`, () => {
+    useDevice(device);
 
-  for (const c of fixture.cases) {
-    const tol = tolerance(c);
-    it(c.name, () => {
-      const params = makeParams(c);
-      const opt = makeOptimizer(c, params);
-      const sched = c.scheduler ? new SCHEDULERS[c.scheduler.type](opt, c.scheduler.options) : null;
-      for (let s = 0; s < fixture.steps; s++) {
-        setGrads(c, params, s);
-        opt.step();
-        if (sched && c.lrs) {
-          sched.step();
-          expectClose(sched.get_last_lr(), c.lrs[s], TOL.f64, `step ${s + 1}: lr`);
-        }
-        checkAfter(c, params, s, tol, c.name);
-      }
-      checkState(c, opt, params, tol);
+    it('has the fixture cases', () => {
+      expect(fixture.cases.length).toBeGreaterThan(35);
     });
 
-    if (!c.locked && !c.scheduler) {
-      it(`${c.name} (state_dict saved as JSON after 10 steps, loaded into a new optimizer)`, () => {
-        const params = makeParams(c);
-        let opt = makeOptimizer(c, params);
+    for (const c of fixture.cases.filter((c) => device === 'cpu' || !c.float64)) {
+      const tol = tolerance(c);
+      it(c.name, async () => {
+        const params = makeParams(c, device);
+        const opt = makeOptimizer(c, params);
+        const sched = c.scheduler ? new SCHEDULERS[c.scheduler.type](opt, c.scheduler.options) : null;
         for (let s = 0; s < fixture.steps; s++) {
-          if (s === 10) {
-            const saved = JSON.parse(JSON.stringify(opt.state_dict())) as ReturnType<AnyOptimizer['state_dict']>;
-            opt = makeOptimizer(c, params);
-            opt.load_state_dict(saved);
-          }
-          setGrads(c, params, s);
+          setGrads(c, params, s, device);
           opt.step();
-          checkAfter(c, params, s, tol, 'reloaded');
+          if (sched && c.lrs) {
+            sched.step();
+            expectClose(sched.get_last_lr(), c.lrs[s], TOL.f64, `step ${s + 1}: lr`);
+          }
+          await checkAfter(c, params, s, tol, c.name);
         }
+        await checkState(c, opt, params, tol);
       });
+
+      if (!c.locked && !c.scheduler) {
+        it(`${c.name} (state_dict saved as JSON after 10 steps, loaded into a new optimizer)`, async () => {
+          const params = makeParams(c, device);
+          let opt = makeOptimizer(c, params);
+          for (let s = 0; s < fixture.steps; s++) {
+            if (s === 10) {
+              await torch.webgpu.fetch(opt);
+              const saved = JSON.parse(JSON.stringify(opt.state_dict())) as ReturnType<AnyOptimizer['state_dict']>;
+              opt = makeOptimizer(c, params);
+              opt.load_state_dict(saved);
+            }
+            setGrads(c, params, s, device);
+            opt.step();
+            await checkAfter(c, params, s, tol, 'reloaded');
+          }
+        });
+      }
     }
-  }
-});
+  });
+}
 
 describe('zero_grad', () => {
   it('set_to_none (default) clears grads; set_to_none=false zeroes them', () => {

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../engine/index';
-import type { DType, Tensor } from '../../engine/index';
-import { decode, expectClose, type FNum, type FTensor, loadFixture, TOL } from './fixture';
+import type { Device, DType, Tensor } from '../../engine/index';
+import { decode, DEVICES, expectClose, type FNum, type FTensor, host, loadFixture, onDevice, TOL, useDevice } from './fixture';
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -63,38 +63,58 @@ function decodeDict(dict: Record<string, FTensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, decode(v)]));
 }
 
+/** A fixture's training run on `device`: the loss of each step and the final state_dict, on the host. */
+async function train(c: TrainingCase, device: Device): Promise<{ losses: number[]; final: Record<string, Tensor> }> {
+  const model = new nn.Sequential(...c.arch.map((l) => layer(l, c.dtype))).to(device);
+  expect(Object.keys(model.state_dict()), 'state_dict names').toEqual(Object.keys(c.init));
+  model.load_state_dict(decodeDict(c.init));
+  const x = decode(c.x, { device });
+  const y = decode(c.y, { device });
+  const lossOptions = Object.fromEntries(
+    Object.entries(c.loss.options).map(([k, v]) => [k, k === 'weight' || k === 'pos_weight' ? decode(v as FTensor, { device }) : v]),
+  );
+  const loss = (F as unknown as Record<string, LossFn>)[c.loss.fn];
+  const Opt = (optim as unknown as Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer>)[c.optimizer.type];
+  const opt = new Opt(model.parameters(), c.optimizer.options);
+  const losses: Tensor[] = [];
+  for (let step = 0; step < c.steps; step++) {
+    opt.zero_grad();
+    const l = loss(model.forward(x), y, lossOptions);
+    l.backward();
+    opt.step();
+    losses.push(l);
+  }
+  const final = Object.fromEntries(await Promise.all(Object.entries(model.state_dict()).map(async ([k, t]) => [k, await host(t)] as const)));
+  return { losses: await Promise.all(losses.map(async (l) => (await l.read())[0])), final };
+}
+
 const fixture = loadFixture<{ cases: TrainingCase[] }>('training.json');
 
-describe('training runs vs PyTorch (training.json)', () => {
-  it('has the fixture cases', () => {
-    expect(fixture.cases.length).toBeGreaterThanOrEqual(6);
-  });
+for (const device of DEVICES) {
+  describe(`training runs vs PyTorch (training.json)${onDevice(device)}`, () => {
+    useDevice(device);
 
-  for (const c of fixture.cases) {
-    const tol = c.dtype === 'float64' ? TOL.f64 : TOL.train32;
-    it(c.name, () => {
-      const model = new nn.Sequential(...c.arch.map((l) => layer(l, c.dtype)));
-      expect(Object.keys(model.state_dict()), 'state_dict names').toEqual(Object.keys(c.init));
-      model.load_state_dict(decodeDict(c.init));
-      const x = decode(c.x);
-      const y = decode(c.y);
-      const lossOptions = Object.fromEntries(
-        Object.entries(c.loss.options).map(([k, v]) => [k, k === 'weight' || k === 'pos_weight' ? decode(v as FTensor) : v]),
-      );
-      const loss = (F as unknown as Record<string, LossFn>)[c.loss.fn];
-      const Opt = (optim as unknown as Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer>)[c.optimizer.type];
-      const opt = new Opt(model.parameters(), c.optimizer.options);
-      const losses: number[] = [];
-      for (let step = 0; step < c.steps; step++) {
-        opt.zero_grad();
-        const l = loss(model.forward(x), y, lossOptions);
-        l.backward();
-        opt.step();
-        losses.push(l.item());
-      }
-      expectClose(losses, c.losses, tol, 'loss per step');
-      const final = model.state_dict();
-      for (const [name, expected] of Object.entries(c.final)) expectClose(final[name], expected, tol, `final ${name}`);
+    it('has the fixture cases', () => {
+      expect(fixture.cases.length).toBeGreaterThanOrEqual(6);
     });
-  }
-});
+
+    for (const c of fixture.cases.filter((c) => device === 'cpu' || c.dtype !== 'float64')) {
+      const tol = c.dtype === 'float64' ? TOL.f64 : TOL.train32;
+      it(c.name, async () => {
+        const { losses, final } = await train(c, device);
+        expectClose(losses, c.losses, tol, 'loss per step');
+        for (const [name, expected] of Object.entries(c.final)) expectClose(final[name], expected, tol, `final ${name}`);
+      });
+
+      if (device !== 'cpu') {
+        it(`${c.name}: the same run on the CPU agrees to 1e-5`, async () => {
+          const gpu = await train(c, device);
+          const cpuRun = await train(c, 'cpu');
+          const asFixture = (t: Tensor): FTensor => ({ shape: [...t.shape], dtype: t.dtype, data: Array.from(t.toArray()) });
+          expectClose(gpu.losses, cpuRun.losses, TOL.train32, 'loss per step');
+          for (const [name, t] of Object.entries(cpuRun.final)) expectClose(gpu.final[name], asFixture(t), TOL.train32, `final ${name}`);
+        });
+      }
+    }
+  });
+}

@@ -3,6 +3,7 @@ import { allocate, type DType, promote, rounding, type Storage } from '../../dty
 import { binaryFns, unaryBackwardFns, unaryFns, vectorExp } from '../../ops/pointwise';
 import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
 import { Tensor } from '../../tensor';
+import { addRowsWasm, reluBackwardWasm, reluWasm, sumRowsWasm } from './elementwise_wasm';
 import { matmulInto } from './matmul';
 
 function make(dtype: DType, shape: Shape): Tensor {
@@ -78,6 +79,7 @@ export const cpu: Backend = {
     const p = params.map(r);
     const src = x.data;
     const dst = out.data;
+    if (op === 'relu' && reluWasm(src, dst)) return out;
     for (let i = 0; i < dst.length; i++) dst[i] = fn(src[i], p, r);
     return out;
   },
@@ -90,6 +92,7 @@ export const cpu: Backend = {
     const g = grad.data;
     const src = x.data;
     const dst = out.data;
+    if (op === 'relu' && reluBackwardWasm(g, src, dst)) return out;
     for (let i = 0; i < dst.length; i++) dst[i] = fn(g[i], src[i], p, r);
     return out;
   },
@@ -112,6 +115,7 @@ export const cpu: Backend = {
       for (let i = 0; i < dst.length; i++) dst[i] = fn(s, y[i], r);
     } else if (x.length === dst.length && isTrailing(b.shape, shape)) {
       // b repeats along the leading dims (a bias row, say): no index arithmetic needed.
+      if (op === 'add' && addRowsWasm(x, y, dst)) return out;
       for (let i = 0, j = 0; i < dst.length; i++, j = j + 1 === y.length ? 0 : j + 1) dst[i] = fn(x[i], y[j], r);
     } else {
       const sa = broadcastStrides(a.shape, shape);
@@ -143,7 +147,7 @@ export const cpu: Backend = {
     } else if (dims.every((d, i) => d === i)) {
       // Leading dims, e.g. a bias gradient summed over the batch: rows add up element-wise.
       const width = acc.length;
-      for (let i = 0, j = 0; i < src.length; i++, j = j + 1 === width ? 0 : j + 1) acc[j] += src[i];
+      if (!sumRowsWasm(src, acc)) for (let i = 0, j = 0; i < src.length; i++, j = j + 1 === width ? 0 : j + 1) acc[j] += src[i];
     } else {
       const strides = contiguousStrides(outShape);
       for (const d of dims) strides[d] = 0;

@@ -15,6 +15,7 @@ import {
   MATMUL_TILE, matmulKernel, matmulLayout, MAX_RANK, REDUCE_CHUNK, reduceKernel, reduceLayout, scatterKernel,
   scatterLayout, softmaxBackwardKernel, softmaxKernel, softmaxLayout, unaryBackwardKernel, unaryKernel, unaryLayout, WG,
 } from './kernels';
+import { type OptimizerBuffers, optimizerKernel, optimizerLayout } from './optim';
 import { binaryWgsl, unaryBackwardWgsl, unaryWgsl } from './pointwise';
 import { BufferPool, type PoolStats, UniformArena } from './pool';
 
@@ -37,7 +38,19 @@ type Swap<T> = T extends Tensor
       : T;
 type OnGpu<F> = F extends (...args: infer A) => infer R ? (...args: { [I in keyof A]: Swap<A[I]> }) => Swap<R> : never;
 /** Backend's kernels with GpuTensor for Tensor: a kernel added to Backend must be added here too. */
-export type GpuKernels = { [K in Exclude<keyof Backend, 'name'>]: OnGpu<Backend[K]> };
+export type GpuKernels = { [K in Exclude<keyof Backend, 'name' | 'optimizerStep'>]: OnGpu<Backend[K]> };
+
+/**
+ * Why the backend stopped: 'lost' (the device is gone) and 'oom' (out of memory) leave the values
+ * on the GPU unusable, so the engine carries on on the CPU; 'error' is a validation or compile
+ * error, a bug, and names the kernel and shapes.
+ */
+export class GpuFailure extends Error {
+  override name = 'GpuFailure';
+  constructor(message: string, readonly kind: 'lost' | 'oom' | 'error') {
+    super(message);
+  }
+}
 
 export interface WebGPUBackendOptions {
   /** Lower than the device's limit to exercise the 2-D dispatch on small tensors (tests). */
@@ -116,7 +129,11 @@ export class WebGPUBackend implements GpuKernels {
   private readonly maxBinding: number;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private failure: string | null = null;
+  private failure: GpuFailure | null = null;
+  private recorded = 0;
+  /** Each kernel's first dispatch (op and shapes), which a compile error reported later names. */
+  private readonly firstUse = new Map<string, string>();
+  private readonly maxStorageBuffers: number;
 
   constructor(context: GpuContext, options: WebGPUBackendOptions = {}) {
     const device = context.device;
@@ -126,11 +143,18 @@ export class WebGPUBackend implements GpuKernels {
     this.uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
     this.maxGroups = Math.min(device.limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    this.maxStorageBuffers = device.limits.maxStorageBuffersPerShaderStage;
     device.addEventListener('uncapturederror', (event) => {
-      this.failure ??= `WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`;
+      const error = (event as GPUUncapturedErrorEvent).error;
+      if (error.constructor.name === 'GPUOutOfMemoryError') {
+        this.failure ??= new GpuFailure(`the GPU ran out of memory (${error.message})`, 'oom');
+        return;
+      }
+      const kernels = [...this.firstUse].filter(([key]) => error.message.includes(`"${key}"`)).map(([key, use]) => `${key}: first used by ${use}`);
+      this.failure ??= new GpuFailure(`WebGPU error: ${error.message}${kernels.length > 0 ? ` (${kernels.join('; ')})` : ''}`, 'error');
     });
     void context.lost.then((reason) => {
-      this.failure ??= reason;
+      this.failure ??= new GpuFailure(reason, 'lost');
     });
   }
 
@@ -150,12 +174,30 @@ export class WebGPUBackend implements GpuKernels {
 
   /** Submits what is recorded and reads the tensor back (int64 as a Float64Array, like the CPU's). */
   async download(t: GpuTensor): Promise<Float32Array | Float64Array> {
+    return (await this.downloadMany([t]))[0];
+  }
+
+  /** download() for several tensors at once: one staging buffer, one submit, one round trip. */
+  async downloadMany(ts: readonly GpuTensor[]): Promise<(Float32Array | Float64Array)[]> {
     this.check();
-    const bytes = numel(t.shape) * 4;
-    if (bytes === 0) return t.dtype === 'int64' ? new Float64Array(0) : new Float32Array(0);
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (const t of ts) {
+      offsets.push(bytes);
+      bytes += Math.ceil((numel(t.shape) * 4) / 256) * 256; // copies start at 4-byte multiples; 256 keeps rows apart
+    }
+    const values = (data: ArrayBuffer, i: number): Float32Array | Float64Array => {
+      const n = numel(ts[i].shape);
+      return ts[i].dtype === 'int64' ? Float64Array.from(new Int32Array(data, offsets[i], n)) : new Float32Array(data.slice(offsets[i], offsets[i] + n * 4));
+    };
+    if (bytes === 0) return ts.map((_, i) => values(new ArrayBuffer(0), i));
     const staging = this.staging.acquire(bytes);
     this.endPass();
-    this.commands().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    const commands = this.commands();
+    ts.forEach((t, i) => {
+      const size = numel(t.shape) * 4;
+      if (size > 0) commands.copyBufferToBuffer(t.buffer, 0, staging, offsets[i], size);
+    });
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -163,11 +205,27 @@ export class WebGPUBackend implements GpuKernels {
       this.check();
       throw error;
     }
-    const copy = staging.getMappedRange(0, bytes).slice(0);
+    const data = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     this.staging.release(staging);
     this.check();
-    return t.dtype === 'int64' ? Float64Array.from(new Int32Array(copy)) : new Float32Array(copy);
+    return ts.map((_, i) => values(data, i));
+  }
+
+  /** Records a copy of src's values into dst (the same size): in-place writes such as load_state_dict. */
+  copyInto(dst: GpuTensor, src: GpuTensor): void {
+    this.check();
+    const bytes = numel(src.shape) * 4;
+    if (numel(dst.shape) * 4 !== bytes) throw new Error(`copyInto: ${formatShape(src.shape)} into ${formatShape(dst.shape)}`);
+    if (bytes === 0) return;
+    this.endPass();
+    this.commands().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, bytes);
+    this.pool.recordingBatch();
+  }
+
+  /** Commands recorded since the last flush (submitted with the next one). */
+  get pending(): number {
+    return this.recorded;
   }
 
   /** Returns the tensor's buffer to the pool. Handles sharing a buffer (views) must release it once. */
@@ -182,6 +240,7 @@ export class WebGPUBackend implements GpuKernels {
     this.uniforms.upload(this.device.queue);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
+    this.recorded = 0;
     this.pool.submitted();
   }
 
@@ -427,6 +486,33 @@ export class WebGPUBackend implements GpuKernels {
     return out;
   }
 
+  /**
+   * One optimizer step for one parameter, in place: `state` in the order OptimizerBuffers names,
+   * `hyper` the kind's scalars (optim.ts HYPER), `flags` FLAG bits, `locked` the lock mask's bytes
+   * as u32 words (a locked element keeps its value).
+   */
+  optimizerStep(buffers: OptimizerBuffers, param: GpuTensor, grad: GpuTensor, state: readonly GpuTensor[], hyper: readonly number[],
+    flags: number, locked: GpuTensor | null): void {
+    const n = numel(param.shape);
+    const label = `${buffers.kind} step ${formatShape(param.shape)}${buffers.state.length > 0 ? ` (${buffers.state.join(', ')})` : ''}${locked ? ' locked' : ''}`;
+    const bindings = 2 + state.length + (locked ? 1 : 0);
+    if (bindings > this.maxStorageBuffers) {
+      throw new Error(`${label}: needs ${bindings} storage buffers per kernel; this GPU binds ${this.maxStorageBuffers}`);
+    }
+    if (param.dtype !== 'float32' || grad.dtype !== 'float32') throw new Error(`${label}: the GPU updates float32 parameters only`);
+    if (n === 0) return;
+    const [nx, ny] = this.grid(Math.ceil(n / WG));
+    const at = optimizerLayout.at;
+    this.dispatch(`optim ${buffers.kind} ${buffers.state.join(' ')}${buffers.locked ? ' locked' : ''}`, () => optimizerKernel(buffers),
+      optimizerLayout, label, (u, f) => {
+        u[at.n] = n;
+        u[at.nx] = nx;
+        u[at.zero] = 0;
+        u[at.flags] = flags;
+        hyper.forEach((v, i) => (f[at.h0 + i] = v));
+      }, [param.buffer, grad.buffer, ...state.map((t) => t.buffer), ...(locked ? [locked.buffer] : [])], nx, ny);
+  }
+
   // ---- plumbing ----
 
   private alloc(shape: Shape, dtype: GpuDType, clean = false): GpuTensor {
@@ -528,6 +614,7 @@ export class WebGPUBackend implements GpuKernels {
     fill: (u32: Uint32Array, f32: Float32Array) => void, storage: Record<number, GPUBuffer | undefined> | GPUBuffer[],
     x: number, y = 1, z = 1): void {
     this.check();
+    if (!this.firstUse.has(key)) this.firstUse.set(key, label); // before compiling: Dawn may report its errors at once
     const kernel = this.kernel(key, source);
     const params = this.uniforms.alloc(layout.words);
     params.u32.fill(0);
@@ -542,6 +629,7 @@ export class WebGPUBackend implements GpuKernels {
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    this.recorded++;
     this.pool.recordingBatch();
   }
 
@@ -573,6 +661,6 @@ export class WebGPUBackend implements GpuKernels {
 
   /** Throws the first validation error or the device's loss, once either has been reported. */
   private check(): void {
-    if (this.failure) throw new Error(this.failure);
+    if (this.failure) throw this.failure;
   }
 }

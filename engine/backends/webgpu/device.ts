@@ -100,7 +100,7 @@ async function loadGpu(options: DeviceOptions): Promise<Gpu> {
 
 function report(adapter: GPUAdapter, device: GPUDevice, api: string): AdapterReport {
   const info = adapter.info;
-  const fallback = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? adapter.isFallbackAdapter);
+  const fallback = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const names = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return {
     vendor: info.vendor,

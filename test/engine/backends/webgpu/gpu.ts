@@ -18,31 +18,44 @@ export interface Gpu {
   readonly backend: WebGPUBackend;
 }
 
-/** Opens a device for the file's tests; `gpu()` is valid inside tests (they skip without one). */
-export function useGpu(options: WebGPUBackendOptions = {}): () => Gpu {
-  let gpu: Gpu | null = null;
+/**
+ * Opens something that needs a GPU for the tests of the enclosing describe block (or file); the
+ * returned function gives it inside a test. Without an adapter the tests skip with the reason,
+ * except in CI (CI=true), where a missing adapter fails them.
+ */
+export function useAdapter<T>(open: () => Promise<T>, close: (value: T) => void | Promise<void>): () => T {
+  let value: T | null = null;
   let reason = '';
   beforeAll(async () => {
     try {
-      const context = await acquireDevice(deviceOptions);
-      gpu = { context, backend: new WebGPUBackend(context, options) };
+      value = await open();
     } catch (error) {
       if (!(error instanceof GpuUnavailableError) || process.env.CI) throw error;
       reason = error.message;
     }
   });
   beforeEach((test) => {
-    if (!gpu) test.skip(`no WebGPU device: ${reason}`);
+    if (value === null) test.skip(`no WebGPU device: ${reason}`);
   });
-  afterAll(() => {
-    gpu?.backend.dispose();
-    gpu?.context.destroy();
-    gpu = null;
+  afterAll(async () => {
+    if (value !== null) await close(value);
+    value = null;
   });
   return () => {
-    if (!gpu) throw new Error('no WebGPU device');
-    return gpu;
+    if (value === null) throw new Error('no WebGPU device');
+    return value;
   };
+}
+
+/** Opens a device and a backend of its own for the file's tests. */
+export function useGpu(options: WebGPUBackendOptions = {}): () => Gpu {
+  return useAdapter(async () => {
+    const context = await acquireDevice(deviceOptions);
+    return { context, backend: new WebGPUBackend(context, options) };
+  }, ({ context, backend }) => {
+    backend.dispose();
+    context.destroy();
+  });
 }
 
 /** mulberry32: a small seeded generator, so failures reproduce. */
