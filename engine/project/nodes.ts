@@ -5,8 +5,10 @@
  */
 import * as torch from '../index';
 import type { Tensor } from '../index';
-import type { NodeOf, NodeType, ProjectData, ProjectNode } from './schema';
+import type { NodeOf, ProjectData, ProjectNode } from './schema';
 import { formatDims, nestedShape } from './tensors';
+
+export { inputPorts, isLoss, takesClasses } from './ports';
 
 const { nn } = torch;
 type Module = torch.nn.Module;
@@ -30,36 +32,6 @@ export interface InferContext {
   data: ProjectData | undefined;
   /** Records a problem of this node; returns null so that a rule can `return ctx.fail(…)`. */
   fail(message: string, port?: string, path?: string): null;
-}
-
-const LOSS_TYPES: ReadonlySet<NodeType> = new Set<NodeType>([
-  'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'HuberLoss', 'BCELoss', 'BCEWithLogitsLoss',
-]);
-
-export function isLoss(node: ProjectNode): boolean {
-  return LOSS_TYPES.has(node.type);
-}
-
-/** The input ports of a node, in the order its computation takes them. Every node has one output, 'out'. */
-export function inputPorts(node: ProjectNode): string[] {
-  switch (node.type) {
-    case 'Input':
-    case 'Target':
-    case 'Constant':
-    case 'Parameter':
-      return [];
-    case 'Add':
-    case 'Multiply':
-    case 'Concat':
-      return Array.from({ length: node.params?.inputs ?? 2 }, (_, i) => `in${i + 1}`);
-    default:
-      return isLoss(node) ? ['input', 'target'] : ['in'];
-  }
-}
-
-/** Whether a port takes class indices (int64): only the target of the class-index losses. */
-export function takesClasses(node: ProjectNode, port: string): boolean {
-  return port === 'target' && (node.type === 'CrossEntropyLoss' || node.type === 'NLLLoss');
 }
 
 const float = (shape: Dim[]): ValueInfo => ({ shape, classes: false });

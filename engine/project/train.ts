@@ -1,7 +1,6 @@
 /**
- * The training runner, shared by the CLI and the app's engine host: a generator that trains one
- * epoch per step and yields { epoch, loss, outputs }, so a caller can show, pause or stop between
- * epochs. Its loop is the one a PyTorch script for the project would run (docs/project-format.md,
+ * The training loop, shared by the CLI and the app's engine host: a Stepper that takes one
+ * optimizer step at a time, and a runner generator that yields { epoch, loss, outputs } per epoch. Its loop is the one a PyTorch script for the project would run (docs/project-format.md,
  * "Training"), so the numbers agree with PyTorch's.
  */
 import * as torch from '../index';
@@ -21,7 +20,9 @@ export interface TrainOptions {
   backend?: Backend;
 }
 
-function makeOptimizer(settings: OptimizerSettings, params: Tensor[]): torch.optim.Optimizer<{ lr: number }> {
+export type Optimizer = torch.optim.Optimizer<{ lr: number }>;
+
+export function makeOptimizer(settings: OptimizerSettings, params: Tensor[]): Optimizer {
   const { type, ...options } = settings;
   switch (type) {
     case 'SGD': return new optim.SGD(params, options);
@@ -32,11 +33,79 @@ function makeOptimizer(settings: OptimizerSettings, params: Tensor[]): torch.opt
   }
 }
 
-/** A function giving the rows `rows` of a data tensor as a new tensor. */
-function rowPicker(t: Tensor | null): (rows: readonly number[]) => Tensor | undefined {
-  if (!t) return () => undefined;
-  const list = t.tolist() as torch.NestedArray[];
-  return (rows) => torch.tensor(rows.map((r) => list[r]), { dtype: t.dtype });
+/**
+ * The training loop, one optimizer step at a time, with its optimizer in reach: the runner below
+ * drives it epoch by epoch; the app's engine host steps it by batch, pauses between steps, and
+ * reads the optimizer's state for the math view.
+ */
+export class Stepper {
+  readonly params: Tensor[];
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps done in the epoch under way (0 between epochs). */
+  batch = 0;
+  /** Optimizer steps done since the stepper started. */
+  steps = 0;
+  /** The optimizer of the last step (the loop "recreate_optimizer" makes a new one for every step). */
+  optimizer: Optimizer | null;
+  private readonly count: number;
+  private readonly batchSize: number;
+  private readonly shuffler: torch.Generator;
+  private order: number[] = [];
+  private total = 0;
+
+  /**
+   * `graph` comes from startTraining (compiled, seeded, checked that it can train); `epoch`:
+   * the epochs already done (when carrying on after a restart).
+   */
+  constructor(private readonly project: Project, private readonly graph: CompiledGraph, epoch = 0) {
+    const settings = project.training;
+    this.params = graph.module.parameters().filter((p) => p.requires_grad);
+    this.count = graph.samples?.shape[0] ?? graph.targets?.shape[0] ?? 1;
+    this.batchSize = Math.min(settings.batch_size ?? this.count, this.count);
+    this.shuffler = new torch.Generator().manual_seed(settings.seed ?? 0);
+    this.optimizer = settings.loop === 'recreate_optimizer' ? null : makeOptimizer(settings.optimizer, this.params);
+    this.epoch = epoch;
+  }
+
+  /** A fresh optimizer with the project's settings over `params` (for the trace's what-if step). */
+  newOptimizer(params: Tensor[]): Optimizer {
+    return makeOptimizer(this.project.training.optimizer, params);
+  }
+
+  /** One optimizer step; the epoch's record when the step ends an epoch, else null. */
+  step(): EpochRecord | null {
+    const { graph } = this;
+    const settings = this.project.training;
+    if (this.batch === 0) {
+      this.order = settings.shuffle
+        ? Array.from(torch.randperm(this.count, { generator: this.shuffler }).toArray())
+        : Array.from({ length: this.count }, (_, i) => i);
+      this.total = 0;
+    }
+    const epoch = this.epoch + 1;
+    const rows = this.order.slice(this.batch * this.batchSize, (this.batch + 1) * this.batchSize);
+    const whole = rows.length === this.count && !settings.shuffle;
+    const feeds = whole ? feedsOf(graph) : { input: pick(graph.samples, rows), target: pick(graph.targets, rows) };
+    try {
+      graph.module.zero_grad();
+      const loss = graph.module.run(feeds, [graph.objective]).get(graph.objective) as Tensor;
+      loss.backward();
+      // The seed notebook's loop: a fresh optimizer (so fresh Adam state) before every step.
+      if (settings.loop === 'recreate_optimizer') this.optimizer = makeOptimizer(settings.optimizer, this.params);
+      this.optimizer?.step();
+      this.total += loss.item() * rows.length;
+    } catch (e) {
+      if (e instanceof ProjectError) throw e;
+      throw new ProjectError([{ message: `Training stopped in epoch ${epoch}: ${(e as Error).message}.` }]);
+    }
+    this.steps++;
+    this.batch++;
+    if (this.batch * this.batchSize < this.count) return null;
+    this.batch = 0;
+    this.epoch = epoch;
+    return { epoch, loss: Math.fround(this.total / this.count), outputs: predict(graph) };
+  }
 }
 
 export interface Training {
@@ -60,43 +129,24 @@ export function startTraining(project: Project, options: TrainOptions = {}): Tra
   // One seeded stream for initial weights and then Dropout, as torch.manual_seed(seed) gives a script.
   const graph = compile(project, { generator: torch.manual_seed(seed) });
   const epochs = options.epochs ?? settings.epochs;
-  const { module, objective } = graph;
-  const params = module.parameters().filter((p) => p.requires_grad);
-  if (params.length === 0) {
+  if (!graph.module.parameters().some((p) => p.requires_grad)) {
     throw new ProjectError([{ message: 'The graph has nothing to train: add a Linear layer or a Parameter.', path: 'nodes' }]);
   }
 
   function* run(): Generator<EpochRecord, void, void> {
-    const { samples, targets } = graph;
-    const count = samples?.shape[0] ?? targets?.shape[0] ?? 1;
-    const pickSamples = rowPicker(samples);
-    const pickTargets = rowPicker(targets);
-    const batchSize = Math.min(settings.batch_size ?? count, count);
-    const shuffler = new torch.Generator().manual_seed(seed);
-    let optimizer = settings.loop === 'recreate_optimizer' ? null : makeOptimizer(settings.optimizer, params);
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = settings.shuffle ? Array.from(torch.randperm(count, { generator: shuffler }).toArray()) : Array.from({ length: count }, (_, i) => i);
-      let total = 0;
-      for (let start = 0; start < count; start += batchSize) {
-        const rows = order.slice(start, start + batchSize);
-        const whole = rows.length === count && !settings.shuffle;
-        const feeds = whole ? feedsOf(graph) : { input: pickSamples(rows), target: pickTargets(rows) };
-        try {
-          module.zero_grad();
-          const loss = module.run(feeds, [objective]).get(objective) as Tensor;
-          loss.backward();
-          // The seed notebook's loop: a fresh optimizer (so fresh Adam state) before every step.
-          if (settings.loop === 'recreate_optimizer') optimizer = makeOptimizer(settings.optimizer, params);
-          optimizer?.step();
-          total += loss.item() * rows.length;
-        } catch (e) {
-          if (e instanceof ProjectError) throw e;
-          throw new ProjectError([{ message: `Training stopped in epoch ${epoch}: ${(e as Error).message}.` }]);
-        }
-      }
-      yield { epoch, loss: Math.fround(total / count), outputs: predict(graph) };
+    const stepper = new Stepper(project, graph);
+    while (stepper.epoch < epochs) {
+      const record = stepper.step();
+      if (record) yield record;
     }
   }
 
   return { graph, epochs, run };
+}
+
+/** The rows `rows` of a data tensor (undefined for a graph without it). */
+function pick(t: Tensor | null, rows: readonly number[]): Tensor | undefined {
+  if (!t) return undefined;
+  const list = t.tolist() as torch.NestedArray[];
+  return torch.tensor(rows.map((r) => list[r]), { dtype: t.dtype });
 }

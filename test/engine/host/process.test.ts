@@ -1,0 +1,139 @@
+/**
+ * The host in its own process, as the desktop app runs it: forked with the utility process's
+ * entry file, spoken to with the protocol, killed mid-training and restarted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import type { Event, EventOf } from '../../../engine/protocol';
+import { createEngineClient } from '../../../renderer/host/client';
+import { forkedTransport, forkHost } from './fork';
+import { exampleDoc } from './helpers';
+
+const children: ChildProcess[] = [];
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const close of closers.splice(0)) close();
+});
+
+/** A forked host and a way to ask it things, replies matched by id. */
+async function forked() {
+  const child = forkHost();
+  children.push(child);
+  const events: Event[] = [];
+  const listeners = new Set<(e: Event) => void>();
+  child.on('message', (m) => {
+    events.push(m as Event);
+    for (const l of listeners) l(m as Event);
+  });
+  await new Promise<void>((resolve) => listeners.add((e) => e.type === 'ready' && resolve()));
+  let id = 1;
+  const request = (message: Record<string, unknown>): Promise<Event> => {
+    const requestId = id++;
+    return new Promise((resolve) => {
+      listeners.add((e) => {
+        const answers = e.type === 'error' ? e.requestId : e.type !== 'progress' && 'id' in e ? e.id : undefined;
+        if (answers === requestId) resolve(e);
+      });
+      child.send({ ...message, id: requestId });
+    });
+  };
+  return { child, events, request, send: (m: unknown) => child.send(m as object) };
+}
+
+describe('the host in a forked process', () => {
+  it('answers every command over the process channel', async () => {
+    const { request, events } = await forked();
+    expect(await request({ type: 'open', project: exampleDoc('seed-tutorial.json') })).toMatchObject({ type: 'opened', problems: [], device: { backend: 'cpu' } });
+    expect(await request({ type: 'train', until: 'epoch' })).toMatchObject({ type: 'trained', reason: 'paused', epoch: 1 });
+    expect(await request({ type: 'resume' })).toMatchObject({ type: 'trained', reason: 'finished', epoch: 49 });
+    expect(events.filter((e) => e.type === 'progress').flatMap((e) => e.records.map((r) => r.epoch))).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
+    const traced = (await request({ type: 'trace', sample: 0, epoch: 1 })) as EventOf<'traced'>;
+    expect(traced.trace.parameters.map((p) => p.name)).toEqual(['hidden.weight', 'hidden.bias', 'hidden2.weight', 'hidden2.bias', 'output.weight', 'output.bias']);
+    expect(await request({ type: 'setWeights', weights: { 'output.bias': [0, 0, 0] } })).toMatchObject({ type: 'weights', epoch: 49 });
+    const exported = (await request({ type: 'export', format: 'weights' })) as EventOf<'exported'>;
+    expect(JSON.parse(exported.text)['output.bias']).toEqual([0, 0, 0]);
+    expect(await request({ type: 'reset' })).toMatchObject({ type: 'weights', epoch: 0 });
+    expect(await request({ type: 'pause' })).toMatchObject({ type: 'ok' });
+    expect(await request({ type: 'cancel' })).toMatchObject({ type: 'ok' });
+  });
+
+  it('cancels mid-training, keeping the epochs done', async () => {
+    const { request, events } = await forked();
+    await request({ type: 'open', project: exampleDoc('xor.json') });
+    const training = request({ type: 'train', epochs: 1_000_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await request({ type: 'cancel' });
+    const trained = (await training) as EventOf<'trained'>;
+    expect(trained.reason).toBe('cancelled');
+    expect(trained.epoch).toBeGreaterThan(0);
+    expect(trained.epoch).toBeLessThan(1_000_000);
+    const records = events.filter((e) => e.type === 'progress').flatMap((e) => e.records);
+    expect(records.map((r) => r.epoch)).toEqual(Array.from({ length: trained.epoch }, (_, i) => i + 1));
+  });
+
+  it('answers malformed messages with an error and keeps running', async () => {
+    const { request, send, events } = await forked();
+    send({ type: 'open' });
+    send({ hello: 'world' });
+    send([1, 2, 3]);
+    send({ type: 'train', id: 5, until: 'forever' });
+    expect(await request({ type: 'open', project: exampleDoc('xor.json') })).toMatchObject({ type: 'opened' });
+    expect(events.filter((e) => e.type === 'error').map((e) => [e.message, e.requestId])).toEqual([
+      ['The request \'open\' lacks "id".', undefined],
+      ['A request needs a "type".', undefined],
+      ['A request needs a "type".', undefined],
+      [expect.stringMatching(/^The request 'train' is malformed at "until"/), 5],
+    ]);
+  });
+
+  it('streams a 10,000-epoch run without flooding the channel, every epoch arriving once', async () => {
+    const { request, events } = await forked();
+    await request({ type: 'open', project: exampleDoc('seed-tutorial.json') });
+    const started = performance.now();
+    const trained = await request({ type: 'train', epochs: 10_000 });
+    const seconds = (performance.now() - started) / 1000;
+    expect(trained).toMatchObject({ reason: 'finished', epoch: 10_000 });
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress.flatMap((e) => e.records.map((r) => r.epoch))).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+    // At most 60 a second (and one last flush), however fast the epochs come.
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(seconds * 60) + 1);
+    expect(progress.length).toBeGreaterThan(1);
+  });
+});
+
+describe('a crash of the engine process', () => {
+  it('costs nothing: killed mid-training, it is restarted and gets the model, weights and history back', async () => {
+    const transport = forkedTransport();
+    const client = createEngineClient(transport);
+    closers.push(() => client.close());
+    const notices: string[] = [];
+    client.onEvent((e) => notices.push(e.message));
+    await client.open(exampleDoc('xor.json'));
+    let last: EventOf<'progress'> | undefined;
+    let killed = false;
+    const trained = await client.train({ epochs: 1_000_000 }, (p) => {
+      last = p;
+      if (!killed && p.records.at(-1) && (p.records.at(-1)?.epoch ?? 0) > 100) {
+        killed = true;
+        transport.supervisor.current?.child.kill('SIGKILL');
+      }
+    });
+    const seen = last?.records.at(-1)?.epoch ?? 0;
+    expect(seen).toBeGreaterThan(100);
+    expect(trained).toMatchObject({ type: 'trained', reason: 'failed', epoch: seen });
+    expect(trained.message).toMatch(/^The engine stopped and was restarted/);
+    // The replacement has the model as it was at the last progress message.
+    const project = JSON.parse(await client.export('project'));
+    expect(notices).toEqual(['The engine stopped and was restarted; your model and its training so far were restored (the optimizer starts afresh).']);
+    expect(project.history.map((r: { epoch: number }) => r.epoch)).toEqual(Array.from({ length: seen }, (_, i) => i + 1));
+    const weights = JSON.parse(await client.export('weights'));
+    for (const [name, value] of Object.entries(last?.weights ?? {})) {
+      expect((value as number[][]).flat().map(Math.fround), name).toEqual((weights[name] as number[][]).flat().map(Math.fround));
+    }
+    // Training goes on from there, epochs counting on.
+    const more: number[] = [];
+    expect(await client.train({ epochs: 3 }, (p) => more.push(...p.records.map((r) => r.epoch)))).toMatchObject({ reason: 'finished', epoch: seen + 3 });
+    expect(more).toEqual([seen + 1, seen + 2, seen + 3]);
+  });
+});
