@@ -1,0 +1,118 @@
+/**
+ * A training run from the editor's side: start, pause, resume, stop; the records as they stream
+ * in; and, when a run ends, the trained weights and history written into the document as one
+ * undoable step, so saving keeps them and undo goes back to the weights before training.
+ */
+import { type EpochRecord, type EventOf, type NestedNumbers, type Project, type ProjectNode, roundFloat32 } from '../../engine/protocol';
+import type { EngineSync } from './engine.svelte';
+import type { Studio } from './studio.svelte';
+
+export type RunStatus = 'idle' | 'training' | 'paused';
+type Weights = Record<string, NestedNumbers>;
+
+const finite = (v: NestedNumbers): boolean => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
+/** float32 values as the shortest decimals that read back to them: 0.1, not 0.10000000149011612. */
+export const rounded = (v: NestedNumbers): NestedNumbers => (Array.isArray(v) ? v.map(rounded) : roundFloat32(v));
+
+/** The project with the weights of a state_dict (keys "hidden.weight", a Parameter's name) in its nodes. */
+export function withWeights(project: Project, weights: Weights): Project {
+  const nodes = project.nodes.map((node): ProjectNode => {
+    const name = node.name ?? node.id;
+    if (node.type === 'Linear') {
+      const weight = weights[`${name}.weight`];
+      const bias = weights[`${name}.bias`];
+      if (!weight) return node;
+      return { ...node, tensors: { weight: rounded(weight) as number[][], ...(bias ? { bias: rounded(bias) as number[] } : {}) } };
+    }
+    if (node.type === 'Parameter' && weights[name] !== undefined) return { ...node, tensors: { value: rounded(weights[name]) } };
+    return node;
+  });
+  return { ...project, nodes };
+}
+
+export class TrainingRun {
+  status: RunStatus = $state('idle');
+  /** Every epoch of the run, as the engine reported them. */
+  records: EpochRecord[] = $state.raw([]);
+  #weights: Weights | null = null;
+  #project: Project | null = null;
+
+  constructor(
+    private readonly studio: Studio,
+    private readonly engine: EngineSync,
+  ) {}
+
+  get lastLoss(): number | undefined {
+    return this.records.at(-1)?.loss;
+  }
+
+  async start(): Promise<void> {
+    if (this.status !== 'idle') return;
+    await this.engine.update();
+    if (this.studio.problems.length > 0) {
+      this.studio.say(`The project cannot train yet: ${this.studio.problems[0].message}`, true);
+      return;
+    }
+    this.#project = this.studio.doc.project;
+    this.records = [];
+    this.#weights = null;
+    this.engine.hold();
+    this.#finish(await this.#follow(this.engine.client.train({ weights: true }, (p) => this.#progress(p))));
+  }
+
+  async pause(): Promise<void> {
+    if (this.status === 'training') await this.engine.client.pause();
+  }
+
+  async resume(): Promise<void> {
+    if (this.status !== 'paused') return;
+    this.#finish(await this.#follow(this.engine.client.resume({}, (p) => this.#progress(p))));
+  }
+
+  async stop(): Promise<void> {
+    if (this.status === 'training') await this.engine.client.cancel();
+    else if (this.status === 'paused') {
+      await this.engine.client.cancel();
+      this.#finish({ reason: 'cancelled' });
+    }
+  }
+
+  async #follow(running: Promise<EventOf<'trained'>>): Promise<Pick<EventOf<'trained'>, 'reason' | 'message'>> {
+    this.status = 'training';
+    try {
+      return await running;
+    } catch (e) {
+      return { reason: 'failed', message: (e as Error).message };
+    }
+  }
+
+  #progress(event: EventOf<'progress'>): void {
+    this.records = [...this.records, ...event.records];
+    if (event.weights) this.#weights = event.weights;
+  }
+
+  #finish({ reason, message }: Pick<EventOf<'trained'>, 'reason' | 'message'>): void {
+    if (reason === 'paused') {
+      this.status = 'paused';
+      return;
+    }
+    this.status = 'idle';
+    const trained = this.#project;
+    const weights = this.#weights;
+    const records = this.records;
+    if (reason === 'failed') this.studio.say(`Training failed: ${message ?? 'the engine gave no reason'}.`, true);
+    if (trained && weights && records.length > 0) {
+      if (!Object.values(weights).every(finite) || !records.every((r) => Number.isFinite(r.loss) && finite(r.outputs))) {
+        this.studio.say('Training produced NaN or infinite values; the weights before training are kept.', true);
+      } else {
+        // Edits made while training are kept; the trained weights go on top of them.
+        const label = `Train ${records.length} epoch${records.length === 1 ? '' : 's'}`;
+        const history = records.map((r) => ({ epoch: r.epoch, loss: roundFloat32(r.loss), outputs: rounded(r.outputs) }));
+        this.studio.doc.apply(label, (p) => ({ ...withWeights(p, weights), history }));
+        if (reason !== 'failed') this.studio.say(`${label}: loss ${records[0].loss.toPrecision(4)} → ${records.at(-1)?.loss.toPrecision(4)}.`);
+      }
+    }
+    this.#project = null;
+    void this.engine.release();
+  }
+}
