@@ -1,0 +1,110 @@
+/**
+ * The training view end to end in browser mode, on the seed example: 49 epochs train; the loss
+ * chart has 49 points; the outputs chart has three classes whose last values are PyTorch's; the
+ * history prints PyTorch's rows; the math of an output neuron shows the engine's numbers; a wrong
+ * expected value is flagged and a right one is not; restoring epoch 10 makes its weights current.
+ * Screenshots go to test-results/e2e/training-*.png.
+ */
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb, launch, openPage, serve, shot, skipReason } from './harness';
+
+const reason = skipReason();
+/** PyTorch's seed run (test/fixtures/make_fixtures.py): softmax outputs after each step, as printed. */
+const seed = JSON.parse(readFileSync(new URL('../fixtures/seed.json', import.meta.url), 'utf8'));
+const rows: { probs: number[]; printed_probs: string; printed_loss: string }[] = seed.new_adam_every_iteration.rows;
+
+describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof serve>>;
+
+  beforeAll(async () => {
+    buildWeb();
+    server = await serve();
+    browser = await launch();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('trains the seed, charts it, checks expected values, works the math and restores epoch 10', async () => {
+    const { page, errors } = await openPage(browser, server.url, { width: 1440, height: 900 });
+    try {
+      await flow(page);
+    } catch (e) {
+      await shot(page, 'training-failed');
+      throw e;
+    }
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
+
+const attr = (page: Page, selector: string, name: string) => page.locator(selector).getAttribute(name);
+
+async function flow(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Open example Seed tutorial: a new Adam every step' }).click();
+  await page.getByRole('button', { name: 'Open training view' }).click();
+  const training = page.getByRole('region', { name: 'Training' });
+  await training.getByRole('note').getByText('PyTorch applies log-softmax to its input again').waitFor();
+
+  await training.getByRole('button', { name: 'Run', exact: true }).click();
+  await training.getByTestId('epoch').getByText('epoch 49 / 49').waitFor();
+  await training.getByRole('button', { name: 'Run', exact: true }).waitFor();
+
+  // Charts: every epoch drawn; the last probabilities are PyTorch's (as float32).
+  await page.waitForFunction(() => document.querySelector('[data-chart="loss"]')?.getAttribute('data-points') === '49');
+  await page.waitForFunction(() => document.querySelector('[data-chart="outputs"]')?.getAttribute('data-points') === '49,49,49');
+  expect(await attr(page, '[data-chart="outputs"]', 'data-labels')).toBe('0,1,2');
+  const last = (await attr(page, '[data-chart="outputs"]', 'data-last'))?.split(',').map(Number);
+  expect(last).toEqual(rows[48].probs.map(Math.fround));
+  await shot(page, 'training-1-charts');
+
+  // History: PyTorch's printed rows; the project's expected value for epoch 1 matches, a wrong one does not.
+  await training.getByRole('tab', { name: 'History' }).click();
+  const row = (epoch: number) => training.locator(`tr[data-epoch="${epoch}"]`);
+  await row(1).waitFor();
+  expect(await row(1).locator('td.outputs').innerText()).toBe(rows[0].printed_probs);
+  expect(await row(1).locator('[data-expected]').getAttribute('data-expected')).toBe('match');
+  const wrong = row(2).getByRole('textbox');
+  await wrong.fill('tensor([[0.1648, 0.5773, 0.2600]])');
+  await wrong.press('Enter');
+  await row(2).locator('[data-expected="mismatch"]').getByText('off by 0.0021').waitFor();
+  const right = row(3).getByRole('textbox');
+  await right.fill(rows[2].printed_probs);
+  await right.press('Enter');
+  await row(3).locator('[data-expected="match"]').waitFor();
+  await shot(page, 'training-2-history');
+
+  await training.getByRole('tab', { name: 'Expected' }).click();
+  await training.getByTestId('checklist-summary').getByText('2 of 3 match').waitFor();
+  await shot(page, 'training-3-expected');
+
+  // Math of output neuron 1: the softmax value it arrives at is the engine's, equal to PyTorch's.
+  await training.getByRole('tab', { name: 'Math' }).click();
+  await training.getByLabel('Node').selectOption({ label: "Linear 'output'" });
+  await training.getByLabel('Neuron or element').selectOption({ label: 'neuron 1' });
+  await training.getByLabel('Precision').selectOption('full');
+  const activation = training.locator('li[data-title^="Activation"]');
+  await activation.waitFor();
+  expect(Number(await activation.getAttribute('data-value'))).toBe(Math.fround(rows[48].probs[1]));
+  expect(await training.locator('li[data-title^="Forward"] .katex').count()).toBe(1);
+  expect(await training.locator('li[data-title^="Chain rule through the softmax"]').count()).toBe(1);
+  await training.getByText('Update of', { exact: false }).first().waitFor();
+  await shot(page, 'training-4-math');
+
+  // Weight history: epoch 10's weights become the current ones.
+  await training.getByRole('tab', { name: 'Weights' }).click();
+  await training.getByLabel('Epoch', { exact: true }).fill('10');
+  await training.getByTestId('weights-epoch').getByText('10', { exact: true }).waitFor();
+  const at10 = await training.locator('tr[data-param] td:nth-child(2)').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')));
+  expect(at10).toHaveLength(36);
+  await training.getByRole('button', { name: 'Restore epoch 10 as current weights' }).click();
+  await page.waitForFunction((want) => {
+    const current = [...document.querySelectorAll('tr[data-param] td.current')].map((td) => td.getAttribute('data-value'));
+    return current.length === want.length && current.every((v, i) => v === want[i]);
+  }, at10);
+  await shot(page, 'training-5-restored');
+}
