@@ -185,3 +185,9 @@ for (const [label, workload, here, issue, ok] of targets) {
 }
 // The targets are the CPU engine's.
 if (backend === 'cpu' && targetRows.length > 1) console.log(`${table(targetRows)}\n`);
+
+// The editor's benchmark (issue 6): a 500-node graph in headless Chromium, in its own process.
+if (backend === 'cpu' && !process.argv.includes('--only')) {
+  const editor = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('bench/editor.ts')], { encoding: 'utf8' });
+  console.log((editor.stdout.trim() || `editor: ${(editor.stderr || 'no result').trim().split('\n').slice(-1)[0]}`) + '\n');
+}
