@@ -57,3 +57,12 @@ export function normalizeDim(dim: number, rank: number): number {
   }
   return d;
 }
+
+/** Sizes before, along and after `dim`: most kernels walk a tensor as [outer, size, inner]. */
+export function splitAt(shape: Shape, dim: number): [number, number, number] {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return [outer, shape[dim] ?? 1, inner];
+}

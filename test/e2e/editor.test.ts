@@ -5,9 +5,9 @@
  * stage go to test-results/e2e/editor-*.png.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, launch, openPage, serve, shot, skipReason } from './harness';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openPage, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
 
@@ -61,22 +61,10 @@ async function gridValues(page: Page, name: string): Promise<string[]> {
 }
 
 describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reason})` : ''}`, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof serve>>;
-
-  beforeAll(async () => {
-    buildWeb();
-    server = await serve();
-    browser = await launch();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = useBrowserMode();
 
   it('builds, trains, undoes, saves and reopens the seed network', async () => {
-    const { page, errors } = await openPage(browser, server.url);
+    const { page, errors } = await openPage(session.browser(), session.url());
     try {
       await flow(page);
     } catch (e) {
@@ -87,7 +75,7 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
   }, 240_000);
 
   it('reveals a problem, duplicates, copies, pastes and deletes nodes, all undoable', async () => {
-    const { page, errors } = await openPage(browser, server.url);
+    const { page, errors } = await openPage(session.browser(), session.url());
     try {
       await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
       await page.getByText('None: the network compiles.').waitFor();

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const WEB = join(ROOT, 'dist/web');
@@ -90,4 +91,23 @@ export async function shot(page: Page, name: string): Promise<string> {
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/**
+ * The browser mode built, served and a browser launched once for a describe block, and closed
+ * after it: call inside describe; the getters are valid inside its tests.
+ */
+export function useBrowserMode(): { browser: () => Browser; url: () => string } {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    buildWeb();
+    server = await serve();
+    browser = await launch();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return { browser: () => browser, url: () => server.url };
 }

@@ -6,9 +6,9 @@
  * Screenshots go to test-results/e2e/training-*.png.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, launch, openPage, serve, shot, skipReason } from './harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openPage, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
 /** PyTorch's seed run (test/fixtures/make_fixtures.py): softmax outputs after each step, as printed. */
@@ -16,22 +16,10 @@ const seed = JSON.parse(readFileSync(new URL('../fixtures/seed.json', import.met
 const rows: { probs: number[]; printed_probs: string; printed_loss: string }[] = seed.new_adam_every_iteration.rows;
 
 describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped: ${reason})` : ''}`, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof serve>>;
-
-  beforeAll(async () => {
-    buildWeb();
-    server = await serve();
-    browser = await launch();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = useBrowserMode();
 
   it('trains the seed, charts it, checks expected values, works the math and restores epoch 10', async () => {
-    const { page, errors } = await openPage(browser, server.url, { width: 1440, height: 900 });
+    const { page, errors } = await openPage(session.browser(), session.url(), { width: 1440, height: 900 });
     try {
       await flow(page);
     } catch (e) {

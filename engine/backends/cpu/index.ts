@@ -1,7 +1,7 @@
 import type { Backend } from '../../backend';
 import { allocate, type DType, promote, rounding, type Storage } from '../../dtype';
 import { binaryFns, unaryBackwardFns, unaryFns, vectorExp } from '../../ops/pointwise';
-import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape } from '../../shape';
+import { broadcastShapes, broadcastStrides, contiguousStrides, numel, sameShape, type Shape, splitAt } from '../../shape';
 import { Tensor } from '../../tensor';
 import { addRowsWasm, reluBackwardWasm, reluWasm, sumRowsWasm } from './elementwise_wasm';
 import { matmulInto } from './matmul';
@@ -14,15 +14,6 @@ function make(dtype: DType, shape: Shape): Tensor {
 function storageAs(x: Tensor, dtype: DType): Storage {
   if (x.dtype === dtype || (x.dtype !== 'float32' && dtype !== 'float32')) return x.data;
   return dtype === 'float32' ? Float32Array.from(x.data) : Float64Array.from(x.data);
-}
-
-/** Sizes before, along and after `dim`: most kernels walk a tensor as [outer, size, inner]. */
-function split(shape: Shape, dim: number): [number, number, number] {
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < dim; i++) outer *= shape[i];
-  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
-  return [outer, shape[dim] ?? 1, inner];
 }
 
 /**
@@ -162,7 +153,7 @@ export const cpu: Backend = {
   },
 
   max(x, dim, keepdim) {
-    const [outer, size, inner] = split(x.shape, dim);
+    const [outer, size, inner] = splitAt(x.shape, dim);
     const shape = keepdim ? x.shape.map((d, i) => (i === dim ? 1 : d)) : x.shape.filter((_, i) => i !== dim);
     const values = make(x.dtype, shape);
     const indices = make('int64', shape);
@@ -217,7 +208,7 @@ export const cpu: Backend = {
   },
 
   softmax(x, dim, log) {
-    const [outer, size, inner] = split(x.shape, dim);
+    const [outer, size, inner] = splitAt(x.shape, dim);
     const out = make(x.dtype, x.shape);
     const r = rounding(x.dtype);
     const src = x.data;
@@ -244,7 +235,7 @@ export const cpu: Backend = {
   },
 
   softmaxBackward(grad, output, dim, log) {
-    const [outer, size, inner] = split(output.shape, dim);
+    const [outer, size, inner] = splitAt(output.shape, dim);
     const out = make(output.dtype, output.shape);
     const r = rounding(output.dtype);
     const g = grad.data;
@@ -297,7 +288,7 @@ export const cpu: Backend = {
     shape[dim] = xs.reduce((s, x) => s + x.shape[dim], 0);
     const dtype = xs.map((x) => x.dtype).reduce(promote);
     const out = make(dtype, shape);
-    const [outer, size, inner] = split(shape, dim);
+    const [outer, size, inner] = splitAt(shape, dim);
     let offset = 0;
     for (const x of xs) {
       const chunk = x.shape[dim] * inner;
@@ -314,7 +305,7 @@ export const cpu: Backend = {
     const shape = x.shape.slice();
     shape[dim] = end - start;
     const out = make(x.dtype, shape);
-    const [outer, size, inner] = split(x.shape, dim);
+    const [outer, size, inner] = splitAt(x.shape, dim);
     const chunk = (end - start) * inner;
     for (let o = 0; o < outer; o++) {
       out.data.set(x.data.subarray(o * size * inner + start * inner, o * size * inner + start * inner + chunk), o * chunk);
@@ -324,7 +315,7 @@ export const cpu: Backend = {
 
   gather(x, dim, index) {
     const out = make(x.dtype, index.shape);
-    const [outer, size, inner] = split(index.shape, dim);
+    const [outer, size, inner] = splitAt(index.shape, dim);
     const xsize = x.shape[dim];
     for (let o = 0; o < outer; o++) {
       for (let k = 0; k < size; k++) {
@@ -339,7 +330,7 @@ export const cpu: Backend = {
 
   scatterAdd(shape, dim, index, src) {
     const out = make(src.dtype, shape);
-    const [outer, size, inner] = split(index.shape, dim);
+    const [outer, size, inner] = splitAt(index.shape, dim);
     const xsize = shape[dim];
     for (let o = 0; o < outer; o++) {
       for (let k = 0; k < size; k++) {

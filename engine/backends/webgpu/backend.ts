@@ -7,7 +7,7 @@
 import type { Backend } from '../../backend';
 import { type DType, promote, type Storage } from '../../dtype';
 import { type BinaryOp, type DifferentiableUnaryOp, type UnaryOp, unaryFns } from '../../ops/pointwise';
-import { broadcastShapes, broadcastStrides, contiguousStrides, formatShape, numel, sameShape, type Shape } from '../../shape';
+import { broadcastShapes, broadcastStrides, contiguousStrides, formatShape, numel, sameShape, type Shape, splitAt } from '../../shape';
 import type { Tensor } from '../../tensor';
 import type { GpuContext } from './device';
 import {
@@ -79,15 +79,6 @@ const TYPE: Record<GpuDType, ElementType> = { float32: 'f32', int64: 'i32' };
 function onGpu(dtype: DType, op: string): GpuDType {
   if (dtype === 'float64') throw new Error(`${op}: float64 tensors stay on the CPU (WGSL has no 64-bit floats)`);
   return dtype;
-}
-
-/** Sizes before, along and after `dim`. */
-function split(shape: Shape, dim: number): [number, number, number] {
-  let outer = 1;
-  let inner = 1;
-  for (let i = 0; i < dim; i++) outer *= shape[i];
-  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
-  return [outer, shape[dim] ?? 1, inner];
 }
 
 /** Merges neighbouring dims that every stride list walks contiguously, and drops dims of size 1. */
@@ -338,7 +329,7 @@ export class WebGPUBackend implements GpuKernels {
   }
 
   max(x: GpuTensor, dim: number, keepdim: boolean): { values: GpuTensor; indices: GpuTensor } {
-    const [outer, size, inner] = split(x.shape, dim);
+    const [outer, size, inner] = splitAt(x.shape, dim);
     const label = `max ${formatShape(x.shape)} along ${dim}`;
     if (size === 0) throw new Error(`${label}: the dim is empty`);
     const shape = keepdim ? x.shape.map((d, i) => (i === dim ? 1 : d)) : x.shape.filter((_, i) => i !== dim);
@@ -444,7 +435,7 @@ export class WebGPUBackend implements GpuKernels {
     const out = this.alloc(index.shape, x.dtype);
     const n = numel(index.shape);
     if (n === 0) return out;
-    const [, size, inner] = split(index.shape, dim);
+    const [, size, inner] = splitAt(index.shape, dim);
     const type = TYPE[x.dtype];
     const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = gatherLayout.at;
@@ -463,7 +454,7 @@ export class WebGPUBackend implements GpuKernels {
     const out = this.alloc(shape, src.dtype);
     const n = numel(shape);
     if (n === 0) return out;
-    const [outer, size, inner] = split(index.shape, dim);
+    const [outer, size, inner] = splitAt(index.shape, dim);
     const type = TYPE[src.dtype];
     const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = scatterLayout.at;
@@ -545,7 +536,7 @@ export class WebGPUBackend implements GpuKernels {
 
   /** One workgroup per row along `dim` (softmax and its backward). */
   private rows(key: string, source: () => string, label: string, shape: Shape, dim: number, buffers: GPUBuffer[]): void {
-    const [outer, size, inner] = split(shape, dim);
+    const [outer, size, inner] = splitAt(shape, dim);
     const rows = outer * inner;
     if (rows * size === 0) return;
     const [nx, ny] = this.grid(rows);
