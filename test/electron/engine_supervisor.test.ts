@@ -54,8 +54,9 @@ describe('the engine supervisor', () => {
   it('replaces a process on request without calling it a crash', async () => {
     const { supervisor, starts } = supervise(() => node(100));
     const first = supervisor.start();
+    const exited = new Promise((r) => first.child.once('exit', r));
     supervisor.start();
-    await new Promise((r) => setTimeout(r, 200));
+    await exited;
     expect(first.child.killed).toBe(true);
     expect(starts).toEqual([false, false]);
   });
@@ -70,9 +71,13 @@ describe('the engine supervisor', () => {
 
   it('keeps a beating process', async () => {
     const { supervisor, starts } = supervise(() => node(50), { silenceMs: 300 });
-    supervisor.start();
-    await new Promise((r) => setTimeout(r, 900));
+    const beating = supervisor.start();
+    // Twenty beats span three times the silence that would count as a hang.
+    let beats = 0;
+    beating.child.stdout?.on('data', (chunk: Buffer) => { beats += chunk.toString().split('beat').length - 1; });
+    await until(() => beats >= 20);
     expect(starts).toEqual([false]);
+    expect(supervisor.current).toBe(beating);
   });
 
   it('gives up, in one sentence, when crashes come too fast', async () => {
