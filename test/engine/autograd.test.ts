@@ -28,6 +28,16 @@ describe('autograd', () => {
     expect(a.grad?.shape).toEqual([2, 3]);
   });
 
+  it('broadcasts a 0-d tensor against a higher-rank one to the higher rank', () => {
+    const scalar = torch.tensor(2);
+    expect(scalar.mul(torch.ones([1, 1])).shape).toEqual([1, 1]);
+    expect(torch.ones([1, 1, 1]).add(torch.ones([1])).shape).toEqual([1, 1, 1]);
+    // A batch of one through a loss: the gradient keeps the output's shape.
+    const p = torch.tensor([[0.25]], { requires_grad: true });
+    torch.nn.functional.binary_cross_entropy(p, torch.tensor([[1]])).backward();
+    expect(p.grad?.shape).toEqual([1, 1]);
+  });
+
   it('keeps the gradient of an intermediate value only when asked (retain_grad)', () => {
     const a = torch.tensor([1, 2], { dtype: 'float64', requires_grad: true });
     const hidden = a.mul(3);

@@ -40,11 +40,12 @@ function walk(shape: Shape, strides: readonly number[], visit: (out: number, src
 
 /** Whether `inner` equals the trailing dims of `outer` (ignoring inner's leading 1s). */
 function isTrailing(inner: Shape, outer: Shape): boolean {
+  // A higher-rank inner (even all ones) makes the result's rank its own, not outer's.
+  if (inner.length > outer.length) return false;
   let lead = 0;
   while (lead < inner.length && inner[lead] === 1) lead++;
-  const rest = inner.length - lead;
-  for (let i = 1; i <= rest; i++) if (inner[inner.length - i] !== outer[outer.length - i]) return false;
-  return rest <= outer.length;
+  for (let i = 1; i <= inner.length - lead; i++) if (inner[inner.length - i] !== outer[outer.length - i]) return false;
+  return true;
 }
 
 /** Up to this many terms, a float32 sum is accumulated in float32, in order. */
