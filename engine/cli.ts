@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readTextFile, saveAtomically } from './io/file';
+import { exportPytorch } from './io/pytorch';
 import { exportWeights, loadWeights, parseWeights } from './io/weights';
 import { compile } from './project/compile';
 import { serializeProject, withHistory, withModelValues } from './project/document';
@@ -12,7 +13,8 @@ import { formatFloat32, formatNested } from './project/json';
 import { loadProject } from './project/load';
 import { ProjectError } from './project/problems';
 import type { EpochRecord, Project } from './project/schema';
-import { type Backend, startTraining } from './project/train';
+import * as torch from './index';
+import { type Backend, openTraining, type Training } from './project/train';
 
 const USAGE = `Usage: backprop <command> [options]
 
@@ -20,10 +22,12 @@ Commands:
   check FILE                   report every problem of a project (exit 1 if there is any)
   train FILE [--epochs N] [--backend cpu|webgpu|auto] [--out FILE] [--jsonl]
                                train; --jsonl prints one JSON object per epoch,
-                               --out saves the trained project
-  export FILE --format weights|project [--out PATH]
-                               write the weights (PyTorch state_dict naming) or the
-                               project; to stdout without --out
+                               --out saves the trained project; WEBGPU_BACKEND
+                               picks Dawn's backend (e.g. opengles)
+  export FILE --format weights|pytorch|project [--out PATH]
+                               write the weights (PyTorch state_dict naming), a
+                               PyTorch script that trains the network as the app
+                               does, or the project; to stdout without --out
   import-weights FILE WEIGHTS.json --out FILE
                                load weights JSON into a project and save it
 
@@ -90,10 +94,21 @@ function jsonLine(record: EpochRecord): string {
 async function train(io: Io, file: string, flags: Flags): Promise<void> {
   const options = { epochs: epochsOption(flags.epochs), backend: backendOption(flags.backend) };
   const project = await readProject(file);
-  const training = await about(file, () => startTraining(project, options));
+  // Dawn's own choice of backend unless WEBGPU_BACKEND names one (opengles for Mesa's llvmpipe).
+  const init = { backend: process.env.WEBGPU_BACKEND, on_fallback: (message: string) => io.err(`${message}\n`) };
+  const { training, notice } = await about(file, () => openTraining(project, options, init));
+  if (notice) io.err(`${notice}\n`);
+  try {
+    await trainOn(io, file, flags, project, training);
+  } finally {
+    if (torch.webgpu.is_available()) await torch.webgpu.release();
+  }
+}
+
+async function trainOn(io: Io, file: string, flags: Flags, project: Project, training: Training): Promise<void> {
   const records: EpochRecord[] = [];
-  await about(file, () => {
-    for (const record of training.run()) {
+  await about(file, async () => {
+    for await (const record of training.records()) {
       records.push(record);
       if (flags.jsonl) io.out(jsonLine(record));
       else if (io.interactive) io.err(`\repoch ${record.epoch}/${training.epochs}  loss ${record.loss.toPrecision(5)}`);
@@ -108,6 +123,7 @@ async function train(io: Io, file: string, flags: Flags): Promise<void> {
       : 'Trained 0 epochs.\n');
   }
   if (flags.out !== undefined) {
+    if (training.device.backend === 'webgpu') await torch.webgpu.fetch(training.graph.module);
     const trained = await about(file, () => withHistory(withModelValues(project, training.graph), records));
     await saveAtomically(flags.out, serializeProject(trained));
     if (!flags.jsonl) io.out(`Saved the trained project to ${flags.out}.\n`);
@@ -164,13 +180,17 @@ async function run(args: string[], io: Io): Promise<void> {
       return train(io, files[0], flags);
     case 'export': {
       needs(files, 1, 'export');
-      if (flags.format !== 'weights' && flags.format !== 'project') {
-        throw new UsageError(`export needs --format weights or --format project${flags.format === undefined ? '' : `, not "${flags.format}"`}`);
+      const format = flags.format;
+      if (format !== 'weights' && format !== 'pytorch' && format !== 'project') {
+        throw new UsageError(`export needs --format weights, pytorch or project${format === undefined ? '' : `, not "${format}"`}`);
       }
       const project = await readProject(files[0]);
-      const text = flags.format === 'weights'
-        ? await about(files[0], () => exportWeights(compile(project).module))
-        : serializeProject(project);
+      const text = format === 'project'
+        ? serializeProject(project)
+        : await about(files[0], () => {
+          const graph = compile(project);
+          return format === 'weights' ? exportWeights(graph.module) : exportPytorch(project, graph);
+        });
       return write(io, text, flags.out);
     }
     case 'import-weights': {

@@ -38,6 +38,10 @@ export type ComputedWeights = v.InferOutput<typeof ComputedWeightsSchema>;
 
 const EpochRecordSchema = v.strictObject({ epoch: v.pipe(v.number(), v.integer(), v.minValue(1)), loss: anyNumber, outputs: Values });
 
+/** What `export` writes: weights JSON, a PyTorch script that trains as the app does, or the project. */
+const ExportFormatSchema = v.picklist(['weights', 'pytorch', 'project']);
+export type ExportFormat = v.InferOutput<typeof ExportFormatSchema>;
+
 function request<T extends string, E extends v.ObjectEntries>(type: T, entries: E) {
   return v.strictObject({ type: v.literal(type), id: requestId, ...entries });
 }
@@ -84,8 +88,11 @@ export const RequestSchema = v.variant('type', [
    * Answered by `traced`.
    */
   request('trace', { sample: count(LIMITS.rows), epoch: v.optional(count(LIMITS.epochs)) }),
-  /** The weights JSON (state_dict naming) or the project with the current weights and history. Answered by `exported`. */
-  request('export', { format: v.picklist(['weights', 'project']) }),
+  /**
+   * The weights JSON (state_dict naming), a PyTorch script of the project with the current
+   * weights, or the project with the current weights and history. Answered by `exported`.
+   */
+  request('export', { format: ExportFormatSchema }),
 ], 'an unknown request type');
 export type Request = v.InferOutput<typeof RequestSchema>;
 export type RequestType = Request['type'];
@@ -214,7 +221,7 @@ export const EventSchema = v.variant('type', [
   /** Answers reset and setWeights: every parameter now, and the epochs completed. */
   reply('weights', { weights: ComputedWeightsSchema, epoch: count(LIMITS.epochs) }),
   reply('traced', { trace: TraceSchema }),
-  reply('exported', { format: v.picklist(['weights', 'project']), text: v.string() }),
+  reply('exported', { format: ExportFormatSchema, text: v.string() }),
   /** Something the user should know that is no answer to a request (e.g. the engine restarted). */
   v.strictObject({ type: v.literal('notice'), message: v.string() }),
   /** A request could not be done (requestId: which), or a message could not be read. */
@@ -281,7 +288,7 @@ export interface EngineClient {
   reset(): Promise<EventOf<'weights'>>;
   setWeights(weights: Weights): Promise<EventOf<'weights'>>;
   trace(sample: number, epoch?: number): Promise<Trace>;
-  export(format: 'weights' | 'project'): Promise<string>;
+  export(format: ExportFormat): Promise<string>;
   /** Events that answer no request: notice, and errors without a requestId. Returns an unsubscribe. */
   onEvent(listener: (event: EventOf<'notice'> | EventOf<'error'>) => void): () => void;
   /** Stops the host (the Worker) or lets go of the channel. */

@@ -9,7 +9,7 @@
  * Every epoch's record is sent, batched so the app gets at most PROGRESS_PER_SECOND messages a
  * second however fast the epochs are.
  */
-import { type Device, type Event, parseRequest, PROGRESS_PER_SECOND, type Request } from '../protocol';
+import { type Event, parseRequest, PROGRESS_PER_SECOND, type Request } from '../protocol';
 import { ProjectError } from '../project/problems';
 import type { EpochRecord } from '../project/schema';
 import { problemsOf, Session } from './session';
@@ -20,8 +20,8 @@ export interface Host {
   receive(message: unknown): void;
 }
 
-/** Where the engine computes: the runner trains on the CPU until the WebGPU backend joins it. */
-const DEVICE: Device = { backend: 'cpu' };
+/** Dawn's backend under Node (WEBGPU_BACKEND, e.g. opengles for Mesa); browsers and workers use navigator.gpu. */
+const DAWN_BACKEND = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.WEBGPU_BACKEND;
 
 /** How long one slice of training runs before the host looks at its messages again. */
 const SLICE_MS = 10;
@@ -58,6 +58,13 @@ export function createHost(send: Send): Host {
   let session: Session | null = null;
   let run: Run | null = null;
   let paused: Pick<Run, 'target' | 'weights'> | null = null;
+  /**
+   * Requests wait, in order, for an earlier one that waits on the device (open, reset) and for a
+   * step in flight (on the GPU it reads its values back): `waiting` of them, answered by `queue`.
+   */
+  let waiting = 0;
+  let queue = Promise.resolve();
+  let stepping: Promise<EpochRecord | null> | null = null;
 
   /** A refusal in one sentence, answered as an error to the request. */
   const refuse = (message: string): never => {
@@ -99,11 +106,16 @@ export function createHost(send: Send): Host {
       const sliceEnd = performance.now() + SLICE_MS;
       do {
         if (s.epoch >= r.target && s.stepper.batch === 0) return stop('finished');
+        // Requests that came during a step on the GPU go first (they may pause or cancel).
+        if (waiting > 0) break;
         let record: EpochRecord | null;
+        const step = (stepping = s.step());
         try {
-          record = s.step();
+          record = await step;
         } catch (e) {
           return stop('failed', problemsOf(e).map((p) => p.message).join(' '));
+        } finally {
+          stepping = null;
         }
         r.stepped = true;
         if (record) r.pending.push(record);
@@ -122,15 +134,30 @@ export function createHost(send: Send): Host {
     void drive(run);
   }
 
-  function handle(request: Request): void {
+  async function open(id: number, request: Extract<Request, { type: 'open' }>): Promise<void> {
+    const opening = new Session(request.project, request.state);
+    const notice = await opening.place({ backend: DAWN_BACKEND, on_fallback: (message) => send({ type: 'notice', message }) });
+    session = opening;
+    send({ type: 'opened', id, problems: session.problems, summary: session.summary, device: session.device });
+    if (notice) send({ type: 'notice', message: notice });
+  }
+
+  async function reset(id: number): Promise<void> {
+    const s = current();
+    stop('cancelled');
+    paused = null;
+    await s.reset();
+    send({ type: 'weights', id, weights: s.weights(), epoch: 0 });
+  }
+
+  /** Answers a request; a promise for those that wait on the device (open, reset). */
+  function handle(request: Request): Promise<void> | undefined {
     const { id } = request;
     switch (request.type) {
       case 'open': {
         stop('cancelled');
         paused = null;
-        session = new Session(request.project, request.state);
-        send({ type: 'opened', id, problems: session.problems, summary: session.summary, device: DEVICE });
-        return;
+        return open(id, request);
       }
       case 'train': {
         const s = current();
@@ -153,14 +180,8 @@ export function createHost(send: Send): Host {
         paused = null;
         send({ type: 'ok', id });
         return;
-      case 'reset': {
-        const s = current();
-        stop('cancelled');
-        paused = null;
-        s.reset();
-        send({ type: 'weights', id, weights: s.weights(), epoch: 0 });
-        return;
-      }
+      case 'reset':
+        return reset(id);
       case 'setWeights': {
         if (run) refuse('Pause training before setting weights.');
         const s = current();
@@ -181,22 +202,41 @@ export function createHost(send: Send): Host {
 
   return {
     receive(message) {
-      const parsed = parseRequest(message);
-      if (!parsed.ok) {
-        send({ type: 'error', message: parsed.message, ...(parsed.requestId !== undefined ? { requestId: parsed.requestId } : {}) });
+      if (waiting === 0 && !stepping) {
+        const pending = answer(message);
+        if (!pending) return;
+        waiting++;
+        queue = pending.finally(() => waiting--);
         return;
       }
-      try {
-        handle(parsed.value);
-      } catch (e) {
-        const problems = problemsOf(e);
-        send({
-          type: 'error',
-          requestId: parsed.value.id,
-          message: problems.map((p) => p.message).join(' '),
-          ...(problems.length > 1 ? { problems } : {}),
-        });
-      }
+      waiting++;
+      const step = stepping;
+      queue = queue.then(() => step).then(() => answer(message), () => answer(message)).finally(() => waiting--);
     },
   };
+
+  function refusal(id: number, e: unknown): void {
+    const problems = problemsOf(e);
+    send({
+      type: 'error',
+      requestId: id,
+      message: problems.map((p) => p.message).join(' '),
+      ...(problems.length > 1 ? { problems } : {}),
+    });
+  }
+
+  function answer(message: unknown): Promise<void> | undefined {
+    const parsed = parseRequest(message);
+    if (!parsed.ok) {
+      send({ type: 'error', message: parsed.message, ...(parsed.requestId !== undefined ? { requestId: parsed.requestId } : {}) });
+      return undefined;
+    }
+    const { id } = parsed.value;
+    try {
+      return handle(parsed.value)?.catch((e: unknown) => refusal(id, e));
+    } catch (e) {
+      refusal(id, e);
+      return undefined;
+    }
+  }
 }

@@ -1,17 +1,19 @@
 /**
  * The project the host has open: its compiled model, where training stands (epoch, step, the
  * optimizer), the full per-epoch history, and snapshots of the weights and optimizer state after
- * each epoch for tracing earlier epochs. Everything here is synchronous; host.ts schedules it.
+ * each epoch for tracing earlier epochs. Opening the device, stepping and resetting are async (a
+ * GPU is read back after each step); the rest is synchronous. host.ts schedules it.
  */
+import * as torch from '../index';
 import type { NestedArray } from '../index';
+import { exportPytorch } from '../io/pytorch';
 import { exportWeights, loadWeights } from '../io/weights';
-import type { ComputedWeights, Summary, Trace } from '../protocol';
+import type { ComputedWeights, Device, ExportFormat, Summary, Trace } from '../protocol';
 import { serializeProject, withHistory, withModelValues } from '../project/document';
 import { loadProject } from '../project/load';
 import { type Problem, ProjectError } from '../project/problems';
 import type { EpochRecord, Project } from '../project/schema';
-import { startTraining, type Training } from '../project/train';
-import { Stepper } from '../project/train';
+import { placeTraining, startTraining, Stepper, type Training } from '../project/train';
 import { type OptimizerState, traceSample } from './trace';
 
 /** Numbers kept in snapshots at most; beyond it, every other snapshot is dropped (and so on). */
@@ -51,12 +53,15 @@ export class Session {
   history: EpochRecord[] = [];
   private snapshots = new Map<number, Snapshot>();
   private snapshotStride = 1;
+  /** On the GPU, the weights as of the last read back (so progress can send them while a step runs). */
+  private readWeights: ComputedWeights = {};
 
   /** Loads and compiles a document; problems are collected, never thrown. */
   constructor(doc: unknown, state?: { weights: ComputedWeights; history: EpochRecord[] }) {
     try {
       this.project = loadProject(JSON.stringify(doc));
-      this.training = startTraining(this.project, { epochs: 0 });
+      // On the CPU, for loading `state`; place() moves it.
+      this.training = startTraining(this.project, { epochs: 0, backend: 'cpu' });
     } catch (e) {
       this.problems.push(...problemsOf(e));
     }
@@ -70,6 +75,34 @@ export class Session {
       }
       this.snapshot();
     }
+  }
+
+  /** Where the model trains (the CPU after a GPU failure). */
+  get device(): Device {
+    return this.training?.device ?? { backend: 'cpu' };
+  }
+
+  /**
+   * Moves the model to the backend the project asks for; resolves with a notice sentence when it
+   * asked for WebGPU and trains on the CPU instead. `init` as torch.webgpu.init's.
+   */
+  async place(init: torch.webgpu.InitOptions): Promise<string | null> {
+    if (!this.training || !this.project) return null;
+    const notice = await placeTraining(this.training, this.project.training.backend ?? 'auto', init);
+    await this.readBack();
+    return notice;
+  }
+
+  /** On the GPU, reads the weights and optimizer state back, for the synchronous readers here. */
+  private async readBack(): Promise<void> {
+    if (this.device.backend === 'cpu') return;
+    await torch.webgpu.fetch(this.graph.module, ...(this.stepper.optimizer ? [this.stepper.optimizer] : []));
+    this.readWeights = this.currentWeights();
+  }
+
+  /** Refuses what needs the model's values on the CPU while it trains on the GPU. */
+  private needCpu(what: string): void {
+    if (this.device.backend === 'webgpu') throw new ProjectError([{ message: `${what} needs the model on the CPU; this project trains on WebGPU (set training.backend to 'cpu' to use it).` }]);
   }
 
   private compiledSummary(training: Training): Summary {
@@ -107,12 +140,17 @@ export class Session {
 
   /** Every parameter by state_dict key. */
   weights(): ComputedWeights {
+    return this.device.backend === 'webgpu' ? this.readWeights : this.currentWeights();
+  }
+
+  private currentWeights(): ComputedWeights {
     return Object.fromEntries(Object.entries(this.graph.module.state_dict()).map(([k, t]) => [k, t.tolist()]));
   }
 
   /** One optimizer step; the epoch's record when it ends one. */
-  step(): EpochRecord | null {
-    const record = this.stepper.step();
+  async step(): Promise<EpochRecord | null> {
+    const record = await this.stepper.stepAsync();
+    await this.readBack();
     if (record) {
       this.history.push(record);
       this.snapshot();
@@ -121,18 +159,21 @@ export class Session {
   }
 
   /** Back to the project's own weights, epoch 0, no history. */
-  reset(): void {
+  async reset(): Promise<void> {
     if (!this.project) throw new ProjectError(this.problems);
+    // On the GPU already open, when the project asked for it.
     this.training = startTraining(this.project, { epochs: 0 });
     this.stepperState = new Stepper(this.project, this.training.graph);
     this.history = [];
     this.snapshots.clear();
     this.snapshotStride = 1;
+    await this.readBack();
     this.snapshot();
   }
 
   /** Sets the parameters named in `weights` (the others keep their values); every bad name or shape is reported, and then nothing changes. */
   setWeights(weights: Record<string, NestedArray>): void {
+    this.needCpu('Setting weights');
     const module = this.graph.module;
     loadWeights(module, { ...this.weights(), ...weights });
     if (this.stepper.batch === 0) this.snapshot();
@@ -156,6 +197,7 @@ export class Session {
   }
 
   trace(sample: number, epoch?: number): Trace {
+    this.needCpu('Tracing a sample');
     const stepper = this.stepper;
     const params = this.graph.module.parameters();
     const live = epoch === undefined || (epoch === stepper.epoch && stepper.batch === 0);
@@ -183,9 +225,11 @@ export class Session {
     }
   }
 
-  export(format: 'weights' | 'project'): string {
+  export(format: ExportFormat): string {
     if (format === 'weights') return exportWeights(this.graph.module);
     if (!this.project) throw new ProjectError(this.problems);
+    // The script starts from the current weights (graph's); the project keeps its own settings and data.
+    if (format === 'pytorch') return exportPytorch(this.project, this.graph);
     const project = this.training ? withModelValues(this.project, this.graph) : this.project;
     // Untrained since opening: the document's own history (if any) still describes these weights.
     return serializeProject(this.history.length > 0 ? withHistory(project, this.history) : project);

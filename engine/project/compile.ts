@@ -89,10 +89,15 @@ export interface CompiledGraph {
 
 /** Computes the prediction for all samples (no gradient, Dropout off), as nested lists. */
 export function predict(graph: CompiledGraph): NestedArray {
+  return predictTensor(graph).tolist();
+}
+
+/** The prediction for all samples as a tensor, on the model's device (a GPU one is read with `await t.read()`). */
+export function predictTensor(graph: CompiledGraph): Tensor {
   const { module } = graph;
   module.eval();
   try {
-    return torch.no_grad(() => module.run(feedsOf(graph), [graph.prediction]).get(graph.prediction) as Tensor).tolist();
+    return torch.no_grad(() => module.run(feedsOf(graph), [graph.prediction]).get(graph.prediction) as Tensor);
   } finally {
     module.train();
   }

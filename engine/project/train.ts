@@ -1,11 +1,13 @@
 /**
  * The training loop, shared by the CLI and the app's engine host: a Stepper that takes one
- * optimizer step at a time, and a runner generator that yields { epoch, loss, outputs } per epoch. Its loop is the one a PyTorch script for the project would run (docs/project-format.md,
+ * optimizer step at a time, and runner generators that yield { epoch, loss, outputs } per epoch
+ * (run() on the CPU, records() on the CPU or WebGPU). Its loop is the one a PyTorch script for the project would run (docs/project-format.md,
  * "Training"), so the numbers agree with PyTorch's.
  */
+import { AUTO_MIN_PARAMETERS } from '../device';
 import * as torch from '../index';
 import type { Tensor } from '../index';
-import { type CompiledGraph, compile, feedsOf, predict } from './compile';
+import { type CompiledGraph, compile, feedsOf, predict, predictTensor } from './compile';
 import { ProjectError } from './problems';
 import type { EpochRecord, OptimizerSettings, Project } from './schema';
 
@@ -21,6 +23,20 @@ export interface TrainOptions {
 }
 
 export type Optimizer = torch.optim.Optimizer<{ lr: number }>;
+
+/** Where a run trains, as the host's `opened.device` reports it. */
+export interface TrainingDevice {
+  backend: torch.Device;
+  /** The GPU adapter's description (WebGPU only). */
+  adapter?: string;
+}
+
+/** The device a compiled graph's parameters are on now (the CPU again after a GPU failure). */
+export function deviceOf(graph: CompiledGraph): TrainingDevice {
+  const backend = graph.module.parameters()[0]?.device ?? 'cpu';
+  const adapter = torch.webgpu.adapter();
+  return backend === 'webgpu' && adapter ? { backend, adapter: adapter.description || adapter.vendor } : { backend };
+}
 
 export function makeOptimizer(settings: OptimizerSettings, params: Tensor[]): Optimizer {
   const { type, ...options } = settings;
@@ -53,6 +69,8 @@ export class Stepper {
   private readonly shuffler: torch.Generator;
   private order: number[] = [];
   private total = 0;
+  /** On the GPU, the epoch's losses so far, each with its rows: copies recorded with their steps, awaited at the epoch's end. */
+  private losses: { loss: Promise<ArrayLike<number>>; rows: number }[] = [];
 
   /**
    * `graph` comes from startTraining (compiled, seeded, checked that it can train); `epoch`:
@@ -73,9 +91,37 @@ export class Stepper {
     return makeOptimizer(this.project.training.optimizer, params);
   }
 
-  /** One optimizer step; the epoch's record when the step ends an epoch, else null. */
+  /** One optimizer step on the CPU; the epoch's record when the step ends an epoch, else null. */
   step(): EpochRecord | null {
-    const { graph } = this;
+    const rows = this.begin();
+    this.total += this.train(rows).item() * rows.length;
+    return this.advance() ? { epoch: this.epoch, loss: Math.fround(this.total / this.count), outputs: predict(this.graph) } : null;
+  }
+
+  /**
+   * One optimizer step on the model's device: step() on the CPU. On the GPU each step's memory is
+   * freed at once (tidy) and its loss copied back with it; the epoch waits for the GPU once, at
+   * its end. (A running sum on the device would outlive each step's tidy, and the engine frees a
+   * replaced tensor only when it is garbage-collected.)
+   */
+  async stepAsync(): Promise<EpochRecord | null> {
+    if (this.params[0].device === 'cpu' && this.losses.length === 0) return this.step();
+    const rows = this.begin();
+    this.losses.push({ ...torch.tidy(() => ({ loss: this.train(rows).read() })), rows: rows.length });
+    if (!this.advance()) return null;
+    const { outputs, shape } = torch.tidy(() => {
+      const prediction = predictTensor(this.graph);
+      return { outputs: prediction.read(), shape: prediction.shape };
+    });
+    const [values, ...losses] = await Promise.all([outputs, ...this.losses.map((l) => l.loss)]);
+    // In the order step() adds them, so the loss is the CPU's for the same step losses.
+    losses.forEach((loss, i) => (this.total += loss[0] * this.losses[i].rows));
+    this.losses = [];
+    return { epoch: this.epoch, loss: Math.fround(this.total / this.count), outputs: torch.tensor(Array.from(values)).reshape(shape).tolist() };
+  }
+
+  /** The rows of the step about to run (a new order when an epoch starts). */
+  private begin(): number[] {
     const settings = this.project.training;
     if (this.batch === 0) {
       this.order = settings.shuffle
@@ -83,8 +129,13 @@ export class Stepper {
         : Array.from({ length: this.count }, (_, i) => i);
       this.total = 0;
     }
-    const epoch = this.epoch + 1;
-    const rows = this.order.slice(this.batch * this.batchSize, (this.batch + 1) * this.batchSize);
+    return this.order.slice(this.batch * this.batchSize, (this.batch + 1) * this.batchSize);
+  }
+
+  /** Forward, backward and the optimizer's step over `rows`; the loss. */
+  private train(rows: number[]): Tensor {
+    const { graph } = this;
+    const settings = this.project.training;
     const whole = rows.length === this.count && !settings.shuffle;
     const feeds = whole ? feedsOf(graph) : { input: pick(graph.samples, rows), target: pick(graph.targets, rows) };
     try {
@@ -94,37 +145,43 @@ export class Stepper {
       // The seed notebook's loop: a fresh optimizer (so fresh Adam state) before every step.
       if (settings.loop === 'recreate_optimizer') this.optimizer = makeOptimizer(settings.optimizer, this.params);
       this.optimizer?.step();
-      this.total += loss.item() * rows.length;
+      return loss;
     } catch (e) {
       if (e instanceof ProjectError) throw e;
-      throw new ProjectError([{ message: `Training stopped in epoch ${epoch}: ${(e as Error).message}.` }]);
+      throw new ProjectError([{ message: `Training stopped in epoch ${this.epoch + 1}: ${(e as Error).message}.` }]);
     }
+  }
+
+  /** Counts the step done; true when it ended an epoch. */
+  private advance(): boolean {
     this.steps++;
     this.batch++;
-    if (this.batch * this.batchSize < this.count) return null;
+    if (this.batch * this.batchSize < this.count) return false;
     this.batch = 0;
-    this.epoch = epoch;
-    return { epoch, loss: Math.fround(this.total / this.count), outputs: predict(graph) };
+    this.epoch++;
+    return true;
   }
 }
 
 export interface Training {
   readonly graph: CompiledGraph;
   readonly epochs: number;
-  /** Trains; one record per epoch. Stopping early keeps the weights of the epochs done. */
+  /** Where it trains now (the CPU when WebGPU was asked for but no GPU is open, or after the GPU failed). */
+  readonly device: TrainingDevice;
+  /** Trains on the CPU; one record per epoch. Stopping early keeps the weights of the epochs done. */
   run(): Generator<EpochRecord, void, void>;
+  /** Trains on `device` (any); one record per epoch. */
+  records(): AsyncGenerator<EpochRecord, void, void>;
 }
 
 /**
- * Compiles a project for training and returns its runner. Throws a ProjectError for a project
- * that cannot train (every problem at once) or a backend that is not available.
+ * Compiles a project for training, puts the model on its backend (WebGPU only where it is open
+ * already: openTraining() opens it) and returns its runner. Throws a ProjectError for a project that
+ * cannot train (every problem at once).
  */
 export function startTraining(project: Project, options: TrainOptions = {}): Training {
   const settings = project.training;
   const backend = options.backend ?? settings.backend ?? 'auto';
-  if (backend === 'webgpu') {
-    throw new ProjectError([{ message: 'The webgpu backend is not available yet; train with the cpu (or auto) backend.', path: 'training.backend' }]);
-  }
   const seed = settings.seed ?? 0;
   // One seeded stream for initial weights and then Dropout, as torch.manual_seed(seed) gives a script.
   const graph = compile(project, { generator: torch.manual_seed(seed) });
@@ -132,6 +189,8 @@ export function startTraining(project: Project, options: TrainOptions = {}): Tra
   if (!graph.module.parameters().some((p) => p.requires_grad)) {
     throw new ProjectError([{ message: 'The graph has nothing to train: add a Linear layer or a Parameter.', path: 'nodes' }]);
   }
+
+  if (backend !== 'cpu') moveTo(graph, backend);
 
   function* run(): Generator<EpochRecord, void, void> {
     const stepper = new Stepper(project, graph);
@@ -141,7 +200,46 @@ export function startTraining(project: Project, options: TrainOptions = {}): Tra
     }
   }
 
-  return { graph, epochs, run };
+  async function* records(): AsyncGenerator<EpochRecord, void, void> {
+    const stepper = new Stepper(project, graph);
+    while (stepper.epoch < epochs) {
+      const record = await stepper.stepAsync();
+      if (record) yield record;
+    }
+  }
+
+  return { graph, epochs, get device() { return deviceOf(graph); }, run, records };
+}
+
+/**
+ * Moves a CPU training to `backend`, opening WebGPU first where it can be used: for 'webgpu', and
+ * for 'auto' with a model of AUTO_MIN_PARAMETERS or more (a smaller one stays on the CPU without
+ * loading Dawn). Resolves with why a run that asked for WebGPU trains on the CPU, else null.
+ * `init`: Dawn's backend and the device-loss callback (torch.webgpu.init).
+ */
+export async function placeTraining(training: Training, backend: Backend, init: torch.webgpu.InitOptions = {}): Promise<string | null> {
+  const parameters = training.graph.module.parameters().reduce((n, p) => n + p.numel(), 0);
+  if (backend === 'cpu' || (backend === 'auto' && parameters < AUTO_MIN_PARAMETERS)) return null;
+  let reason = '';
+  try {
+    await torch.webgpu.init(init);
+  } catch (e) {
+    if (!(e instanceof torch.webgpu.GpuUnavailableError)) throw e;
+    reason = e.message;
+  }
+  moveTo(training.graph, backend);
+  return backend === 'webgpu' && training.device.backend === 'cpu' ? `WebGPU is not available (${reason}); training on the CPU.` : null;
+}
+
+/** startTraining on the backend the project (or `options`) asks for; `notice` as placeTraining's. */
+export async function openTraining(project: Project, options: TrainOptions = {}, init: torch.webgpu.InitOptions = {}): Promise<{ training: Training; notice: string | null }> {
+  const training = startTraining(project, { ...options, backend: 'cpu' });
+  return { training, notice: await placeTraining(training, options.backend ?? project.training.backend ?? 'auto', init) };
+}
+
+/** Moves the model to `backend`: 'webgpu' without an open GPU means the CPU. */
+function moveTo(graph: CompiledGraph, backend: Backend): void {
+  graph.module.to(backend === 'webgpu' && !torch.webgpu.is_available() ? 'cpu' : backend);
 }
 
 /** The rows `rows` of a data tensor (undefined for a graph without it). */

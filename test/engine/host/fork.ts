@@ -11,8 +11,9 @@ import type { Transport } from '../../../renderer/host/client';
 
 const ENTRY = fileURLToPath(new URL('../../../engine/host/process_entry.ts', import.meta.url));
 
-export function forkHost(): ChildProcess {
-  return fork(ENTRY, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** `env`: more environment for the host (WEBGPU_BACKEND, say). */
+export function forkHost(env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return fork(ENTRY, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
 }
 
 interface Forked extends EngineProcess {

@@ -89,6 +89,16 @@ describe('the engine host, message by message', () => {
     expect(JSON.parse(exported.text).history).toHaveLength(cancelled.epoch);
   });
 
+  it('exports a PyTorch script with the current weights', async () => {
+    const h = harness();
+    await h.request({ type: 'open', project: exampleDoc('xor.json') });
+    await h.request({ type: 'setWeights', weights: { 'out.bias': [0.25] } });
+    const exported = (await h.request({ type: 'export', format: 'pytorch' })) as EventOf<'exported'>;
+    expect(exported.format).toBe('pytorch');
+    expect(exported.text).toContain('class Model(nn.Module):');
+    expect(exported.text).toContain('"out.bias": [0.25]');
+  });
+
   it('refuses a second training while one runs, and setting weights until paused', async () => {
     const h = harness();
     await h.request({ type: 'open', project: exampleDoc('xor.json') });

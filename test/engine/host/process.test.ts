@@ -17,8 +17,8 @@ afterEach(() => {
 });
 
 /** A forked host and a way to ask it things, replies matched by id. */
-async function forked() {
-  const child = forkHost();
+async function forked(env: NodeJS.ProcessEnv = {}) {
+  const child = forkHost(env);
   children.push(child);
   const events: Event[] = [];
   const listeners = new Set<(e: Event) => void>();
@@ -136,4 +136,55 @@ describe('a crash of the engine process', () => {
     expect(await client.train({ epochs: 3 }, (p) => more.push(...p.records.map((r) => r.epoch)))).toMatchObject({ reason: 'finished', epoch: seen + 3 });
     expect(more).toEqual([seen + 1, seen + 2, seen + 3]);
   });
+});
+
+describe('the host in a forked process, on WebGPU', () => {
+  /** The seed example asking for `backend`, trained to the end; the opened event and every record. */
+  async function trainSeed(backend: string, env: NodeJS.ProcessEnv) {
+    const { request, events } = await forked(env);
+    const doc = exampleDoc('seed-tutorial.json');
+    doc.training = { ...(doc.training as object), backend };
+    const opened = (await request({ type: 'open', project: doc })) as EventOf<'opened'>;
+    const trained = await request({ type: 'train' });
+    const records = events.flatMap((e) => (e.type === 'progress' ? e.records : []));
+    const notices = events.flatMap((e) => (e.type === 'notice' ? [e.message] : []));
+    return { request, events, opened, trained, records, notices };
+  }
+
+  it('trains where the project asks, and reports the device', async (test) => {
+    const gpu = await trainSeed('webgpu', { WEBGPU_BACKEND: 'opengles' });
+    if (gpu.notices.length > 0 && !process.env.CI) return test.skip(gpu.notices[0]);
+    expect(gpu.notices).toEqual([]);
+    expect(gpu.opened.device).toEqual({ backend: 'webgpu', adapter: expect.any(String) });
+    expect(gpu.trained).toMatchObject({ type: 'trained', reason: 'finished', epoch: 49 });
+    const cpu = await trainSeed('cpu', {});
+    expect(cpu.opened.device).toEqual({ backend: 'cpu' });
+    expect(gpu.records.map((r) => r.epoch)).toEqual(cpu.records.map((r) => r.epoch));
+    gpu.records.forEach((r, i) => {
+      const want = [cpu.records[i].loss, ...(cpu.records[i].outputs as number[][]).flat()];
+      [r.loss, ...(r.outputs as number[][]).flat()].forEach((v, j) => expect(Math.abs(v - want[j]), `epoch ${r.epoch} [${j}]`).toBeLessThanOrEqual(1e-5));
+    });
+    // The weights were read back after the last step; tracing needs the CPU.
+    const exported = (await gpu.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>;
+    expect(Object.keys(JSON.parse(exported.text))).toContain('output.bias');
+    expect(await gpu.request({ type: 'trace', sample: 0 })).toMatchObject({ type: 'error', message: expect.stringMatching(/^Tracing a sample needs the model on the CPU/) });
+    expect(await gpu.request({ type: 'reset' })).toMatchObject({ type: 'weights', epoch: 0 });
+    expect(await gpu.request({ type: 'train', until: 'epoch' })).toMatchObject({ type: 'trained', reason: 'paused', epoch: 1 });
+    // A pause that arrives while a step runs on the GPU waits for it: no epoch goes unreported.
+    const running = gpu.request({ type: 'train', epochs: 100_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await gpu.request({ type: 'pause' })).toMatchObject({ type: 'ok' });
+    const paused = (await running) as EventOf<'trained'>;
+    expect(paused).toMatchObject({ type: 'trained', reason: 'paused' });
+    const after = gpu.events.slice(gpu.events.findIndex((e) => e.type === 'weights'));
+    expect(after.flatMap((e) => (e.type === 'progress' ? e.records.map((r) => r.epoch) : []))).toEqual(Array.from({ length: paused.epoch }, (_, i) => i + 1));
+  }, 60_000);
+
+  it.runIf(process.platform === 'linux')('trains on the CPU, saying so once, when there is no GPU', async () => {
+    // Dawn has no Metal backend on Linux: WebGPU cannot open.
+    const run = await trainSeed('webgpu', { WEBGPU_BACKEND: 'metal' });
+    expect(run.opened.device).toEqual({ backend: 'cpu' });
+    expect(run.notices).toEqual([expect.stringMatching(/^WebGPU is not available \(.*\); training on the CPU\.$/)]);
+    expect(run.trained).toMatchObject({ type: 'trained', reason: 'finished', epoch: 49 });
+  }, 60_000);
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../../../engine/index';
 import { loadProject } from '../../../engine/project/load';
 import type { EpochRecord } from '../../../engine/project/schema';
-import { startTraining } from '../../../engine/project/train';
+import { openTraining, startTraining } from '../../../engine/project/train';
 import { expectClose, loadFixture, TOL, type FTensor } from '../fixture';
 import { exampleDoc, exampleText, graphDoc, messagesOf } from './helpers';
 
@@ -107,11 +107,20 @@ describe('the training runner', () => {
     expect(w[0][1]).not.toBe(Math.fround(0.3));
   });
 
-  it('refuses the webgpu backend for now, and a graph with nothing to train', () => {
+  it('opens the backend asked for, saying why it trains on the CPU when there is no GPU', async () => {
     const project = loadProject(exampleText('xor.json'));
-    expect(messagesOf(() => startTraining(project, { backend: 'webgpu' }))).toEqual([
-      'The webgpu backend is not available yet; train with the cpu (or auto) backend.',
-    ]);
+    // OpenGL ES has no 'core' adapter anywhere: a GPU that cannot open.
+    const { training, notice } = await openTraining(project, { backend: 'webgpu' }, { backend: 'opengles', featureLevel: 'core' });
+    expect(training.device).toEqual({ backend: 'cpu' });
+    expect(notice).toMatch(/^WebGPU is not available \(no WebGPU adapter .*\); training on the CPU\.$/);
+    // 'auto' keeps a model under AUTO_MIN_PARAMETERS on the CPU without opening a GPU.
+    expect(await openTraining(project, { backend: 'auto' }, { backend: 'opengles', featureLevel: 'core' })).toMatchObject({ notice: null, training: { device: { backend: 'cpu' } } });
+    expect([...training.run()]).toHaveLength(project.training.epochs);
+  });
+
+  it('trains on the CPU when webgpu is asked for but no GPU is open; refuses a graph with nothing to train', () => {
+    const project = loadProject(exampleText('xor.json'));
+    expect(startTraining(project, { backend: 'webgpu' }).device).toEqual({ backend: 'cpu' });
     const constant = graphDoc([{ id: 'c', type: 'Constant', params: { value: [1, 2] } }, { id: 'm', type: 'Mean' }], [['c', 'm']]);
     expect(messagesOf(() => startTraining(loadProject(JSON.stringify(constant))))).toEqual([
       'The graph has nothing to train: add a Linear layer or a Parameter.',
