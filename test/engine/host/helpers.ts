@@ -16,14 +16,18 @@ export interface Harness {
   progressOf(id: number): EventOf<'progress'>[];
   /** The id the next request gets. */
   nextId(): number;
+  /** Resolves once request `id` has streamed its first progress message (training is under way). */
+  progressed(id: number): Promise<void>;
 }
 
 export function harness(): Harness {
   const events: Event[] = [];
   const waiting = new Map<number, (e: Event) => void>();
+  const progressWaiters = new Map<number, () => void>();
   let id = 1;
   const host = createHost((event) => {
     events.push(event);
+    if (event.type === 'progress') progressWaiters.get(event.id)?.();
     const answers = event.type === 'error' ? event.requestId : 'id' in event && event.type !== 'progress' ? event.id : undefined;
     if (answers !== undefined) waiting.get(answers)?.(event);
   });
@@ -39,5 +43,8 @@ export function harness(): Harness {
     },
     progressOf: (requestId) => events.filter((e): e is EventOf<'progress'> => e.type === 'progress' && e.id === requestId),
     nextId: () => id,
+    progressed: (requestId) => (events.some((e) => e.type === 'progress' && e.id === requestId)
+      ? Promise.resolve()
+      : new Promise((resolve) => progressWaiters.set(requestId, resolve))),
   };
 }

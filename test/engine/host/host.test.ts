@@ -67,7 +67,7 @@ describe('the engine host, message by message', () => {
     await h.request({ type: 'open', project: exampleDoc('xor.json') });
     const id = h.nextId();
     const training = h.request({ type: 'train', epochs: 1_000_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await h.progressed(id);
     expect(await h.request({ type: 'pause' })).toMatchObject({ type: 'ok' });
     const paused = (await training) as Trained;
     expect(paused.reason).toBe('paused');
@@ -78,7 +78,7 @@ describe('the engine host, message by message', () => {
     expect(h.progressOf(id).flatMap((p) => p.records).at(-1)?.epoch).toBe(paused.epoch);
     const again = h.nextId();
     const resumed = h.request({ type: 'resume' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await h.progressed(again);
     expect(await h.request({ type: 'cancel' })).toMatchObject({ type: 'ok' });
     const cancelled = (await resumed) as Trained;
     expect(cancelled.reason).toBe('cancelled');

@@ -38,7 +38,9 @@ async function forked(env: NodeJS.ProcessEnv = {}) {
       child.send({ ...message, id: requestId });
     });
   };
-  return { child, events, request, send: (m: unknown) => child.send(m as object) };
+  /** Resolves at the next progress message: training is under way. */
+  const progressed = () => new Promise<void>((resolve) => listeners.add((e) => e.type === 'progress' && resolve()));
+  return { child, events, request, progressed, send: (m: unknown) => child.send(m as object) };
 }
 
 describe('the host in a forked process', () => {
@@ -59,10 +61,11 @@ describe('the host in a forked process', () => {
   });
 
   it('cancels mid-training, keeping the epochs done', async () => {
-    const { request, events } = await forked();
+    const { request, events, progressed } = await forked();
     await request({ type: 'open', project: exampleDoc('xor.json') });
+    const underway = progressed();
     const training = request({ type: 'train', epochs: 1_000_000 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await underway;
     await request({ type: 'cancel' });
     const trained = (await training) as EventOf<'trained'>;
     expect(trained.reason).toBe('cancelled');
@@ -141,14 +144,14 @@ describe('a crash of the engine process', () => {
 describe('the host in a forked process, on WebGPU', () => {
   /** The seed example asking for `backend`, trained to the end; the opened event and every record. */
   async function trainSeed(backend: string, env: NodeJS.ProcessEnv) {
-    const { request, events } = await forked(env);
+    const { request, events, progressed } = await forked(env);
     const doc = exampleDoc('seed-tutorial.json');
     doc.training = { ...(doc.training as object), backend };
     const opened = (await request({ type: 'open', project: doc })) as EventOf<'opened'>;
     const trained = await request({ type: 'train' });
     const records = events.flatMap((e) => (e.type === 'progress' ? e.records : []));
     const notices = events.flatMap((e) => (e.type === 'notice' ? [e.message] : []));
-    return { request, events, opened, trained, records, notices };
+    return { request, events, progressed, opened, trained, records, notices };
   }
 
   it('trains where the project asks, and reports the device', async (test) => {
@@ -171,8 +174,9 @@ describe('the host in a forked process, on WebGPU', () => {
     expect(await gpu.request({ type: 'reset' })).toMatchObject({ type: 'weights', epoch: 0 });
     expect(await gpu.request({ type: 'train', until: 'epoch' })).toMatchObject({ type: 'trained', reason: 'paused', epoch: 1 });
     // A pause that arrives while a step runs on the GPU waits for it: no epoch goes unreported.
+    const underway = gpu.progressed();
     const running = gpu.request({ type: 'train', epochs: 100_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await underway;
     expect(await gpu.request({ type: 'pause' })).toMatchObject({ type: 'ok' });
     const paused = (await running) as EventOf<'trained'>;
     expect(paused).toMatchObject({ type: 'trained', reason: 'paused' });
