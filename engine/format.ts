@@ -4,7 +4,6 @@
  * values span more than 1000× or fall below 1e-4, columns padded to one width, rows wrapped at
  * 80 characters, and the dtype, requires_grad and grad_fn suffixes.
  */
-import type { Tensor } from './tensor';
 
 const PRECISION = 4;
 const LINE_WIDTH = 80;
@@ -72,7 +71,24 @@ function formatter(values: ArrayLike<number>, integerDtype: boolean): (x: number
   return spread || min < 1e-4 ? (x) => formatScientific(x, PRECISION) : (x) => formatFixed(x, PRECISION);
 }
 
-export function formatTensor(t: Tensor): string {
+/** What printing needs of a tensor: a Tensor, or plain values described alike. */
+export interface Printable {
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly requires_grad: boolean;
+  readonly grad_fn: { readonly name: string } | null;
+  toArray(): ArrayLike<number>;
+}
+
+/** Nested lists of numbers as a float32 tensor with these values would print. */
+export function formatValues(values: number | unknown[], gradFn?: string): string {
+  const shape: number[] = [];
+  for (let v: unknown = values; Array.isArray(v); v = v[0]) shape.push(v.length);
+  const flat = [values].flat(Infinity) as number[];
+  return formatTensor({ shape, dtype: 'float32', requires_grad: false, grad_fn: gradFn ? { name: gradFn } : null, toArray: () => flat });
+}
+
+export function formatTensor(t: Printable): string {
   const values = t.toArray();
   const format = formatter(values, t.dtype === 'int64');
   const texts = Array.from(values, format);

@@ -302,7 +302,9 @@ export { LIMITS, NODE_TYPES } from './project/schema';
 export { inputPorts, isLoss, takesClasses } from './project/ports';
 export { loadProject } from './project/load';
 export { serializeProject } from './project/document';
-export { roundFloat32 } from './project/json';
+export { formatFloat32, roundFloat32 } from './project/json';
+// PyTorch's printed form of numbers and tensors (tensor-free), for rows a user copies.
+export { formatFixed, formatScientific, formatValues } from './format';
 export { ProjectError } from './project/problems';
 
 /**

@@ -3,12 +3,7 @@
  * so a copied row diffs clean against a notebook), the precision the user picked for the math
  * view, and the parsing of values a user types or pastes from a notebook.
  */
-/* eslint-disable no-restricted-imports -- engine/protocol.ts does not re-export PyTorch's printing yet (asked for); these modules import no tensors at run time. */
-import { formatFixed, formatScientific, formatTensor } from '../../engine/format';
-import { formatFloat32 } from '../../engine/project/json';
-import type { Tensor } from '../../engine/tensor';
-/* eslint-enable no-restricted-imports */
-import type { NestedNumbers } from '../../engine/protocol';
+import { formatFixed, formatFloat32, formatScientific, formatValues, type NestedNumbers } from '../../engine/protocol';
 
 /** Computed values: like NestedNumbers, but NaN and ±Infinity may appear. */
 export type Values = number | Values[];
@@ -40,15 +35,7 @@ export function flatten(values: Values): number[] {
  * `tensor([[0.2293, 0.4251, 0.3457]], grad_fn=<SoftmaxBackward0>)`.
  */
 export function printedTensor(values: Values, gradFn?: string): string {
-  // formatTensor reads only these members; the engine offers no tensor-free entry point yet.
-  const view = {
-    shape: shapeOf(values),
-    dtype: 'float32',
-    requires_grad: false,
-    grad_fn: gradFn ? { name: gradFn } : null,
-    toArray: () => Float64Array.from(flatten(values)),
-  };
-  return formatTensor(view as unknown as Tensor);
+  return formatValues(values, gradFn);
 }
 
 /**
