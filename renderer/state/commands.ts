@@ -139,6 +139,14 @@ export function setTraining(project: Project, training: Project['training']): Pr
   return { ...project, training };
 }
 
+/** One training setting; undefined removes an optional one, so PyTorch's default applies. */
+export function setTrainingOption(project: Project, key: string, value: unknown): Project {
+  const next = { ...project.training } as Record<string, unknown>;
+  if (value === undefined && key !== 'epochs') delete next[key];
+  else next[key] = value;
+  return setTraining(project, next as Project['training']);
+}
+
 export function setMeta(project: Project, meta: { title?: string; description?: string }): Project {
   const next = { ...project, ...meta };
   for (const key of ['title', 'description'] as const) if (!next[key]) delete next[key];
