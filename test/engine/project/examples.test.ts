@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { importCsv } from '../../../engine/io/csv';
 import { exampleDoc } from './helpers';
 
 describe('the Iris example', () => {
@@ -21,5 +23,10 @@ describe('the Iris example', () => {
     expect(data.samples[34]).toEqual([4.9, 3.1, 1.5, 0.2]);
     expect(data.samples[37]).toEqual([4.9, 3.6, 1.4, 0.1]);
     expect(data.samples[149]).toEqual([5.9, 3, 5.1, 1.8]);
+  });
+
+  it('ships as a CSV too, which the CSV import reads back as the same data', () => {
+    const csv = readFileSync(new URL('../../../assets/examples/iris.csv', import.meta.url), 'utf8');
+    expect(importCsv(csv, {})).toEqual(data);
   });
 });
