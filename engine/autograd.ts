@@ -73,6 +73,11 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** What a tensor's values are: the storage its views share (a device's, or the host array). */
+function valuesOf(t: Tensor): unknown {
+  return t.storage ?? t.data;
+}
+
 /**
  * Reverse-mode autograd: walk the graph from the output back, each op's backward closure turning
  * the gradient of its output into gradients of its inputs; gradients of a tensor used more than
@@ -82,6 +87,10 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export function backward(root: Tensor, gradient: Tensor | null): void {
   const order = topologicalOrder(root);
   const stored: Tensor[] = [];
+  // A first gradient is stored as it is, not copied, unless its values are already the caller's
+  // `gradient` or another stored gradient's (one gradient flowing to two inputs, or a view of it):
+  // no two `.grad`s share values, and no step copies every parameter's gradient.
+  const taken = new Set<unknown>(gradient ? [valuesOf(gradient)] : []);
   openScope();
   try {
     no_grad(() => {
@@ -92,7 +101,12 @@ export function backward(root: Tensor, gradient: Tensor | null): void {
         if (!grad) continue;
         grads.delete(tensor);
         if (tensor.grad_fn === null || tensor.retains_grad) {
-          tensor.grad = tensor.grad === null ? grad.clone() : tensor.grad.add(grad);
+          if (tensor.grad !== null) {
+            tensor.grad = tensor.grad.add(grad);
+          } else {
+            tensor.grad = taken.has(valuesOf(grad)) ? grad.clone() : grad;
+            taken.add(valuesOf(grad));
+          }
           stored.push(tensor);
         }
         if (tensor.grad_fn === null) continue;

@@ -22,10 +22,15 @@ const L2LF = Math.fround(1.428606765330187045e-6);
 const EXP_POLY = [0.000198527617612853646278381, 0.00139304355252534151077271, 0.00833336077630519866943359,
   0.0416664853692054748535156, 0.166666671633720397949219, 0.5].map(Math.fround);
 
-/** Round half to even, as the vector unit's rint. */
-function rint(x: number): number {
-  const n = Math.round(x);
-  return n - x === 0.5 && n % 2 !== 0 ? n - 1 : n;
+/** x + 1.5·2⁵² − 1.5·2⁵² rounds |x| < 2⁵¹ to an integer, half to even: the vector unit's rint. */
+const RINT_MAGIC = 6755399441055744;
+/** 2^e for the exponents vectorExp scales by (|q| ≤ 150, halved): a lookup, where 2 ** e is a call. */
+const POW2_MIN = -76;
+const POW2 = Float64Array.from({ length: 150 }, (_, i) => 2 ** (i + POW2_MIN));
+
+/** A float32 fused multiply-add: the product of two float32 values is exact in double. */
+function fma32(a: number, b: number, c: number): number {
+  return Math.fround(a * b + c);
 }
 
 /**
@@ -35,18 +40,18 @@ function rint(x: number): number {
  */
 export function vectorExp(d: number, r: Round): number {
   if (r !== Math.fround) return Math.exp(d);
-  const fma = (a: number, b: number, c: number): number => Math.fround(a * b + c);
-  const q = rint(Math.fround(d * R_LN2F));
-  let s = fma(q, -L2UF, d);
-  s = fma(q, -L2LF, s);
-  let u = EXP_POLY[0];
-  for (let i = 1; i < EXP_POLY.length; i++) u = fma(u, s, EXP_POLY[i]);
-  u = Math.fround(1 + fma(Math.fround(s * s), u, s));
-  const half = q >> 1;
-  u = Math.fround(Math.fround(u * 2 ** half) * 2 ** (q - half));
   if (d < -104) return 0;
   if (d > 100) return Infinity;
-  return u;
+  const q = Math.fround(d * R_LN2F) + RINT_MAGIC - RINT_MAGIC;
+  let s = fma32(q, -L2UF, d);
+  s = fma32(q, -L2LF, s);
+  let u = EXP_POLY[0];
+  for (let i = 1; i < EXP_POLY.length; i++) u = fma32(u, s, EXP_POLY[i]);
+  u = Math.fround(1 + fma32(Math.fround(s * s), u, s));
+  // Integer indices (a NaN q gives 0; u is NaN then anyway): a double key takes V8's slow path.
+  const qi = q | 0;
+  const half = qi >> 1;
+  return Math.fround(Math.fround(u * POW2[half - POW2_MIN]) * POW2[qi - half - POW2_MIN]);
 }
 
 /** x^p with PyTorch's special cases (x·x for 2, x·x·x for 3, sqrt for 0.5, ...). */

@@ -49,6 +49,27 @@ describe('autograd', () => {
     expect(a.grad?.tolist()).toEqual([18, 36]); // 2·(3a)·3
   });
 
+  it("gives every .grad values of its own: not another's, not a view's, not the caller's gradient", () => {
+    const a = torch.tensor([1, 2], { requires_grad: true });
+    const b = torch.tensor([3, 4], { requires_grad: true });
+    const c = torch.tensor([[5, 6]], { requires_grad: true });
+    const out = a.add(b).add(c.reshape([2])).add(a.clone());
+    const gradient = torch.tensor([1, 1]);
+    out.backward(gradient);
+    const grads = [a.grad, b.grad, c.grad].map((g) => g as torch.Tensor);
+    // Writing into one changes no other, nor the gradient passed in.
+    for (const g of grads) g.data[0] = 100;
+    expect(grads.map((g) => g.tolist())).toEqual([[100, 2], [100, 1], [[100, 1]]]);
+    expect(gradient.tolist()).toEqual([1, 1]);
+
+    // A leaf's own backward() with a gradient: .grad is a copy of it.
+    const leaf = torch.tensor([7], { requires_grad: true });
+    const seed = torch.tensor([2]);
+    leaf.backward(seed);
+    seed.data[0] = 0;
+    expect(leaf.grad?.tolist()).toEqual([2]);
+  });
+
   it('lets no gradient through detach() and records nothing under no_grad', () => {
     const a = torch.tensor([1, 2], { requires_grad: true });
     const inside = torch.no_grad(() => a.mul(2));
