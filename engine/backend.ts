@@ -3,6 +3,9 @@ import type { ParamState } from './optim/optimizer';
 import type { Tensor } from './tensor';
 import type { BinaryOp, DifferentiableUnaryOp, UnaryOp } from './ops/pointwise';
 
+/** The activations a device applies in matmul's epilogue (nn.Linear followed by one of them). */
+export type FusedActivation = 'relu' | 'sigmoid' | 'tanh';
+
 /**
  * The kernels an engine backend supplies. Ops (engine/ops) define forward and backward once in
  * terms of these; every backend serves the same ops. Kernels never record autograd history.
@@ -35,6 +38,19 @@ export interface Backend {
   /** Zeros of `shape` with `src` added at `index` along `dim` (gather's adjoint). */
   scatterAdd(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor;
   cast(x: Tensor, dtype: Tensor['dtype']): Tensor;
+  /**
+   * Devices only (the CPU runs matmul, add and the activation, engine/ops/arithmetic.ts): [N, in]
+   * x times weightᵀ, plus bias, then the activation, in one kernel (matmul's epilogue).
+   */
+  linear?(x: Tensor, weight: Tensor, bias: Tensor | null, activation: FusedActivation | null): Tensor;
+  /**
+   * Devices only (the CPU composes log_softmax and nll, engine/nn/losses.ts): cross-entropy of
+   * [N, C] float32 logits with class-index targets in one kernel, −weight·log_softmax(x)[class] per
+   * row; `targets` is [N, 2] float32, each row's class and weight (0 where ignored).
+   */
+  crossEntropy?(x: Tensor, targets: Tensor): Tensor;
+  /** Its gradient from the upstream one (0-d, or [N] for reduction 'none'); `total`: the 'mean' reduction's divisor, else null. */
+  crossEntropyBackward?(x: Tensor, targets: Tensor, grad: Tensor, total: number | null): Tensor;
   /**
    * Devices only (absent on the CPU, whose optimizers update host values themselves): updates
    * `param` and its `state` in place with one fused kernel. `hostUpdate` is the optimizer's own

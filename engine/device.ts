@@ -105,6 +105,36 @@ const scopes: (Set<DeviceStorage> | null)[] = [];
 /** Gradients that backward() stored in `.grad`, with the tensor holding each: tidy frees those replaced or cleared since. */
 const gradHolders = new Map<DeviceStorage, WeakRef<Tensor>>();
 
+/** Each open scope's serial number, parallel to `scopes`: how an optimizer made in one recognises it later. */
+const serials: number[] = [];
+let lastSerial = 0;
+
+/** An open tidy scope, as something made in it (an optimizer) remembers it. */
+export interface ScopeRef {
+  readonly depth: number;
+  readonly serial: number;
+}
+
+/** The innermost open tidy scope, or null outside tidy(). */
+export function currentScope(): ScopeRef | null {
+  const depth = scopes.length;
+  return depth === 0 ? null : { depth, serial: serials[depth - 1] };
+}
+
+/**
+ * Gives `storage` to `scope` (an optimizer's state, to the tidy its optimizer was made in): the
+ * scopes inside it keep it, and closing it frees it. With null, or a scope closed since, the
+ * storage is persistent: only the garbage collector frees it.
+ */
+export function ownedBy(storage: DeviceStorage, scope: ScopeRef | null): void {
+  if (scope === null || serials[scope.depth - 1] !== scope.serial) {
+    storage.persistent = true;
+    return;
+  }
+  for (let d = scope.depth; d < scopes.length; d++) scopes[d]?.delete(storage);
+  (scopes[scope.depth - 1] ??= new Set()).add(storage);
+}
+
 /** Device backends call this for each storage they allocate: the innermost open scope owns it. */
 export function trackAllocation(storage: DeviceStorage): void {
   const top = scopes.length - 1;
@@ -118,6 +148,7 @@ export function forgetStorage(storage: DeviceStorage): void {
 
 export function openScope(): void {
   scopes.push(null);
+  serials.push(++lastSerial);
 }
 
 function heldGrad(storage: DeviceStorage): boolean {
@@ -132,6 +163,7 @@ function heldGrad(storage: DeviceStorage): boolean {
 export function closeScope(keep: readonly Tensor[], dropped = false): void {
   if (scopes.length === 0) throw new Error('closeScope() without openScope()');
   const scope = scopes.pop();
+  serials.pop();
   if (!scope && !dropped) return;
   const kept = new Set(keep.map((t) => t.storage));
   for (const storage of scope ?? []) {

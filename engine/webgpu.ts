@@ -47,7 +47,7 @@ export async function synchronize(): Promise<void> {
   await engine?.synchronize();
 }
 
-/** The GPU memory pool and the recovery log, for tests and diagnostics. */
+/** The GPU memory pool, the recovery log and the kernels dispatched so far, for tests and diagnostics. */
 export function memory_stats(): ReturnType<GpuEngine['stats']> | null {
   return engine?.available ? engine.stats() : null;
 }
@@ -68,7 +68,8 @@ export async function fetch(...holders: Holder[]): Promise<void> {
   }
   const byEngine = new Map<GpuEngine, Set<GpuStorage>>();
   for (const { storage } of tensors) {
-    if (!(storage instanceof GpuStorage) || storage.host() !== null) continue;
+    // A freed tensor (a dead optimizer's state, say) has nothing to read: its readers say so.
+    if (!(storage instanceof GpuStorage) || storage.freed || storage.host() !== null) continue;
     const set = byEngine.get(storage.engine) ?? new Set();
     byEngine.set(storage.engine, set.add(storage));
   }

@@ -1,3 +1,4 @@
+import type { FusedActivation } from '../backend';
 import type { DType } from '../dtype';
 import { defaultGenerator, type Generator } from '../random';
 import type { Tensor } from '../tensor';
@@ -50,7 +51,19 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const layer of this.#layers) out = layer.forward(out);
+    const layers = this.#layers;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      // Linear then ReLU, Sigmoid or Tanh: one kernel on a device that fuses them.
+      const activation = layer.constructor === Linear ? FUSABLE.get(layers[i + 1]?.constructor) : undefined;
+      if (activation) {
+        const { weight, bias } = layer as Linear;
+        out = ops.linearActivation(out, weight, bias, activation);
+        i++;
+      } else {
+        out = layer.forward(out);
+      }
+    }
     return out;
   }
 }
@@ -66,6 +79,9 @@ export class Sigmoid extends Module {
 export class Tanh extends Module {
   forward(x: Tensor): Tensor { return ops.tanh(x); }
 }
+
+/** The activation modules that linearActivation fuses with a preceding Linear. */
+const FUSABLE = new Map<unknown, FusedActivation>([[ReLU, 'relu'], [Sigmoid, 'sigmoid'], [Tanh, 'tanh']]);
 
 export class LeakyReLU extends Module {
   constructor(readonly negative_slope = 0.01) { super(); }

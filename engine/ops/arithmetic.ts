@@ -164,12 +164,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     return reshape(linear(flat, weight, bias), [...x.shape.slice(0, -1), weight.shape[0]]);
   }
   const b = backendOf(x, weight);
-  const product = b.matmul(x, weight, false, true);
-  const out = bias ? b.binary('add', product, bias) : product;
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(out, 'AddmmBackward0', inputs, (g) => [
+  // A device adds the bias in matmul's epilogue (the same bits as the add kernel).
+  const product = b.linear ? b.linear(x, weight, bias ?? null, null) : b.matmul(x, weight, false, true);
+  const out = bias && !b.linear ? b.binary('add', product, bias) : product;
+  return record(out, 'AddmmBackward0', bias ? [x, weight, bias] : [x, weight], (g) => linearGrads(x, weight, bias ?? null, g));
+}
+
+/** linear's gradients for [x, weight, bias] from the output's gradient g (x 2-D). */
+export function linearGrads(x: Tensor, weight: Tensor, bias: Tensor | null, g: Tensor): (Tensor | null)[] {
+  return [
     needs(x) ? g.backend.matmul(g, weight, false, false) : null,
     needs(weight) ? g.backend.matmul(g, x, true, false) : null,
     bias && needs(bias) ? sumTo(g, bias.shape, bias.dtype) : null,
-  ]);
+  ];
 }

@@ -1,3 +1,4 @@
+import { currentScope, type ScopeRef } from '../device';
 import type { Storage } from '../dtype';
 import type { NestedArray, Tensor } from '../tensor';
 import { tensor, zeros_like } from '../ops/index';
@@ -13,6 +14,15 @@ export type ParamState = Record<string, Tensor | number>;
 export abstract class Optimizer<O extends { lr: number }> {
   readonly param_groups: ParamGroup<O>[];
   readonly state = new Map<Tensor, ParamState>();
+  /**
+   * The tidy() scope this optimizer was made in, which owns its state on a device. PyTorch frees a
+   * replaced optimizer's state when its last reference goes (`optimizer = Adam(...)` every step, as
+   * in the seed's loop); JavaScript has no such moment, and a release() method would be a name
+   * PyTorch's loops lack. So the state lives as long as the scope, like any tensor made there: an
+   * optimizer made inside a step's tidy() is freed with that step; one made outside keeps its
+   * state (until garbage-collected).
+   */
+  readonly scope: ScopeRef | null = currentScope();
 
   constructor(params: Params<O>, defaults: O) {
     const groups = params.length > 0 && !('params' in params[0]) ? [{ params: params as Tensor[] }] : (params as (Partial<O> & { params: Tensor[] })[]);

@@ -106,15 +106,20 @@ function runLoop(newAdamEveryIteration: boolean, device: Device): { losses: Tens
   const losses: Tensor[] = [];
   const probs: Tensor[] = [];
   for (let t = 1; t < 50; t++) {
-    const logps = model.forward(x);
-    if (optimizer) optimizer.zero_grad();
-    else model.zero_grad();
-    const loss = criterion.forward(logps, target);
-    loss.backward();
-    if (newAdamEveryIteration) optimizer = new optim.Adam(model.parameters(), { lr: fixture.lr });
-    (optimizer as InstanceType<typeof optim.Adam>).step();
+    // One tidy() per iteration, as a GPU loop runs (nothing on the CPU): it frees the step's GPU
+    // tensors, and a fresh Adam's state with them.
+    const { loss, prob } = torch.tidy(() => {
+      const logps = model.forward(x);
+      if (optimizer) optimizer.zero_grad();
+      else model.zero_grad();
+      const loss = criterion.forward(logps, target);
+      loss.backward();
+      if (newAdamEveryIteration) optimizer = new optim.Adam(model.parameters(), { lr: fixture.lr });
+      (optimizer as InstanceType<typeof optim.Adam>).step();
+      return { loss, prob: model.forward(x) };
+    });
     losses.push(loss);
-    probs.push(model.forward(x));
+    probs.push(prob);
   }
   return { losses, probs, model };
 }

@@ -4,15 +4,16 @@
  * Kernels only record commands; nothing is submitted until flush() or download() (one command
  * buffer per batch of ops, typically a training step), and values come back only when asked.
  */
-import type { Backend } from '../../backend';
+import type { Backend, FusedActivation } from '../../backend';
 import { type DType, promote, type Storage } from '../../dtype';
 import { type BinaryOp, type DifferentiableUnaryOp, type UnaryOp, unaryFns } from '../../ops/pointwise';
 import { broadcastShapes, broadcastStrides, contiguousStrides, formatShape, numel, sameShape, type Shape, splitAt } from '../../shape';
 import type { Tensor } from '../../tensor';
 import type { GpuContext } from './device';
 import {
-  backwardLayout, binaryKernel, binaryLayout, copyKernel, copyLayout, type ElementType, gatherKernel, gatherLayout, type Layout,
-  MATMUL_TILE, matmulKernel, matmulLayout, MAX_RANK, REDUCE_CHUNK, reduceKernel, reduceLayout, scatterKernel,
+  backwardLayout, binaryKernel, binaryLayout, copyKernel, copyLayout, crossEntropyBackwardKernel, crossEntropyKernel, crossEntropyLayout,
+  type ElementType, gatherKernel, gatherLayout, type Layout,
+  MATMUL_TILES, matmulKernel, matmulLayout, type MatmulTiling, MAX_RANK, REDUCE_CHUNK, reduceKernel, reduceLayout, scatterKernel,
   scatterLayout, softmaxBackwardKernel, softmaxKernel, softmaxLayout, unaryBackwardKernel, unaryKernel, unaryLayout, WG,
 } from './kernels';
 import { type OptimizerBuffers, optimizerKernel, optimizerLayout } from './optim';
@@ -55,6 +56,8 @@ export class GpuFailure extends Error {
 export interface WebGPUBackendOptions {
   /** Lower than the device's limit to exercise the 2-D dispatch on small tensors (tests). */
   maxWorkgroupsPerDimension?: number;
+  /** One matmul tiling for every size (tests); by default 'large' where the device and the matrix allow it. */
+  matmulTiling?: MatmulTiling;
 }
 
 export interface BackendStats {
@@ -122,9 +125,13 @@ export class WebGPUBackend implements GpuKernels {
   private pass: GPUComputePassEncoder | null = null;
   private failure: GpuFailure | null = null;
   private recorded = 0;
+  private dispatches = 0;
   /** Each kernel's first dispatch (op and shapes), which a compile error reported later names. */
   private readonly firstUse = new Map<string, string>();
   private readonly maxStorageBuffers: number;
+  private readonly matmulTiling: MatmulTiling | undefined;
+  /** The device runs MATMUL_TILES.large's workgroups (compatibility mode's minimums do not). */
+  private readonly largeTiles: boolean;
 
   constructor(context: GpuContext, options: WebGPUBackendOptions = {}) {
     const device = context.device;
@@ -135,6 +142,11 @@ export class WebGPUBackend implements GpuKernels {
     this.maxGroups = Math.min(device.limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.maxStorageBuffers = device.limits.maxStorageBuffersPerShaderStage;
+    const [tx, ty] = MATMUL_TILES.large.threads;
+    const { tile, depth } = MATMUL_TILES.large;
+    this.largeTiles = device.limits.maxComputeInvocationsPerWorkgroup >= tx * ty && device.limits.maxComputeWorkgroupSizeY >= ty
+      && device.limits.maxComputeWorkgroupStorageSize >= 2 * tile * depth * 4;
+    this.matmulTiling = options.matmulTiling;
     device.addEventListener('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       if (error.constructor.name === 'GPUOutOfMemoryError') {
@@ -214,6 +226,11 @@ export class WebGPUBackend implements GpuKernels {
     this.pool.recordingBatch();
   }
 
+  /** Kernels dispatched since the backend opened: a training step's count is what the fused kernels save (DESIGN.md). */
+  get dispatched(): number {
+    return this.dispatches;
+  }
+
   /** Commands recorded since the last flush (submitted with the next one). */
   get pending(): number {
     return this.recorded;
@@ -258,41 +275,31 @@ export class WebGPUBackend implements GpuKernels {
 
   unary(op: UnaryOp, x: GpuTensor, params: readonly number[]): GpuTensor {
     const out = this.alloc(x.shape, 'float32');
-    const n = numel(x.shape);
-    if (n === 0) return out;
     const fn = unaryFns[op];
     const p = params.map(Math.fround);
     const type = TYPE[x.dtype];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = unaryLayout.at;
-    this.dispatch(`unary ${op} ${type}`, () => unaryKernel(unaryWgsl[op], type), unaryLayout, `${op} ${formatShape(x.shape)}`,
-      (u, f) => {
-        u[at.n] = n;
-        u[at.nx] = nx;
+    this.elementwise(`unary ${op} ${type}`, () => unaryKernel(unaryWgsl[op], type), unaryLayout, `${op} ${formatShape(x.shape)}`,
+      numel(x.shape), (u, f) => {
         f[at.p0] = p[0] ?? 0;
         f[at.p1] = p[1] ?? 0;
         f[at.pinf] = fn(Infinity, p, Math.fround);
         f[at.ninf] = fn(-Infinity, p, Math.fround);
         f[at.nan] = fn(NaN, p, Math.fround);
-      }, [x.buffer, out.buffer], nx, ny);
+      }, [x.buffer, out.buffer]);
     return out;
   }
 
   unaryBackward(op: DifferentiableUnaryOp, grad: GpuTensor, x: GpuTensor, params: readonly number[]): GpuTensor {
     const out = this.alloc(x.shape, 'float32');
-    const n = numel(x.shape);
-    if (n === 0) return out;
     const p = params.map(Math.fround);
     const type = TYPE[x.dtype];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = backwardLayout.at;
-    this.dispatch(`backward ${op} ${type}`, () => unaryBackwardKernel(unaryBackwardWgsl[op], type), backwardLayout,
-      `${op} backward ${formatShape(x.shape)}`, (u, f) => {
-        u[at.n] = n;
-        u[at.nx] = nx;
+    this.elementwise(`backward ${op} ${type}`, () => unaryBackwardKernel(unaryBackwardWgsl[op], type), backwardLayout,
+      `${op} backward ${formatShape(x.shape)}`, numel(x.shape), (u, f) => {
         f[at.p0] = p[0] ?? 0;
         f[at.p1] = p[1] ?? 0;
-      }, [grad.buffer, x.buffer, out.buffer], nx, ny);
+      }, [grad.buffer, x.buffer, out.buffer]);
     return out;
   }
 
@@ -304,16 +311,13 @@ export class WebGPUBackend implements GpuKernels {
     const label = `${op} ${formatShape(a.shape)} ${formatShape(b.shape)}`;
     const walk = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], label);
     const [ta, tb, to] = [TYPE[a.dtype], TYPE[b.dtype], TYPE[out.dtype]];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = binaryLayout.at;
-    this.dispatch(`binary ${op} ${ta} ${tb} ${to}`, () => binaryKernel(binaryWgsl[op], ta, tb, to), binaryLayout, label, (u) => {
-      u[at.n] = n;
-      u[at.nx] = nx;
+    this.elementwise(`binary ${op} ${ta} ${tb} ${to}`, () => binaryKernel(binaryWgsl[op], ta, tb, to), binaryLayout, label, n, (u) => {
       u[at.rank] = walk.shape.length;
       u.set(walk.shape, at.shape);
       u.set(walk.strides[0], at.sa);
       u.set(walk.strides[1], at.sb);
-    }, [a.buffer, b.buffer, out.buffer], nx, ny);
+    }, [a.buffer, b.buffer, out.buffer]);
     return out;
   }
 
@@ -339,7 +343,18 @@ export class WebGPUBackend implements GpuKernels {
   }
 
   matmul(a: GpuTensor, b: GpuTensor, transA: boolean, transB: boolean): GpuTensor {
-    const label = `matmul ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`;
+    return this.matmulWith(a, b, transA, transB, null, null);
+  }
+
+  /** x·weightᵀ + bias, then `activation`, in one kernel: matmul's epilogue adds and applies them as it stores each output. */
+  linear(x: GpuTensor, weight: GpuTensor, bias: GpuTensor | null, activation: FusedActivation | null): GpuTensor {
+    return this.matmulWith(x, weight, false, true, bias, activation);
+  }
+
+  private matmulWith(a: GpuTensor, b: GpuTensor, transA: boolean, transB: boolean, bias: GpuTensor | null,
+    activation: FusedActivation | null): GpuTensor {
+    const fused = `${bias ? ` + bias ${formatShape(bias.shape)}` : ''}${activation ? `, ${activation}` : ''}`;
+    const label = `matmul ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}${fused}`;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`${label}: the GPU multiplies float32 matrices only`);
     const ra = a.shape.length;
     const rb = b.shape.length;
@@ -356,20 +371,31 @@ export class WebGPUBackend implements GpuKernels {
       broadcastStrides(batchA, batch).map((s) => s * m * k),
       broadcastStrides(batchB, batch).map((s) => s * k * n),
     ], label);
-    const [tx, ty] = [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE)];
+    // The large tiles pay once both sides fill one; below, most of their outputs would be padding.
+    const tiling = this.matmulTiling ?? (this.largeTiles && m >= MATMUL_TILES.large.tile && n >= MATMUL_TILES.large.tile ? 'large' : 'small');
+    const { tile } = MATMUL_TILES[tiling];
+    const [tx, ty] = [Math.ceil(n / tile), Math.ceil(m / tile)];
     if (tx > this.maxGroups || ty > this.maxGroups) throw new Error(`${label}: too large for one dispatch`);
     const at = matmulLayout.at;
+    const epilogue = { bias: bias !== null, activation };
+    const fn = activation ? unaryFns[activation] : null;
     for (let first = 0; first < batches; first += this.maxGroups) {
-      this.dispatch(`matmul ${transA} ${transB}`, () => matmulKernel(transA, transB), matmulLayout, label, (u) => {
-        u[at.m] = m;
-        u[at.n] = n;
-        u[at.k] = k;
-        u[at.batch0] = first;
-        u[at.batchRank] = walk.shape.length;
-        u.set(walk.shape, at.batchShape);
-        u.set(walk.strides[0], at.batchA);
-        u.set(walk.strides[1], at.batchB);
-      }, [a.buffer, b.buffer, out.buffer], tx, ty, Math.min(this.maxGroups, batches - first));
+      this.dispatch(`matmul ${tiling} ${transA} ${transB}${fused ? ` ${epilogue.bias} ${activation}` : ''}`, () => matmulKernel(transA, transB, epilogue, tiling),
+        matmulLayout, label, (u, f) => {
+          u[at.m] = m;
+          u[at.n] = n;
+          u[at.k] = k;
+          u[at.batch0] = first;
+          u[at.batchRank] = walk.shape.length;
+          u.set(walk.shape, at.batchShape);
+          u.set(walk.strides[0], at.batchA);
+          u.set(walk.strides[1], at.batchB);
+          if (fn) {
+            f[at.pinf] = fn(Infinity, [], Math.fround);
+            f[at.ninf] = fn(-Infinity, [], Math.fround);
+            f[at.nan] = fn(NaN, [], Math.fround);
+          }
+        }, [a.buffer, b.buffer, out.buffer, ...(bias ? [bias.buffer] : [])], tx, ty, Math.min(this.maxGroups, batches - first));
     }
     return out;
   }
@@ -387,6 +413,26 @@ export class WebGPUBackend implements GpuKernels {
     this.rows(`softmax backward ${log}`, () => softmaxBackwardKernel(log),
       `${log ? 'log_softmax' : 'softmax'} backward ${formatShape(output.shape)} along ${dim}`, output.shape, dim,
       [grad.buffer, output.buffer, out.buffer]);
+    return out;
+  }
+
+  crossEntropy(x: GpuTensor, targets: GpuTensor): GpuTensor {
+    const label = `cross_entropy ${formatShape(x.shape)}`;
+    if (x.dtype !== 'float32') throw new Error(`${label}: needs a float32 tensor`);
+    const out = this.alloc([x.shape[0]], 'float32');
+    this.rows('cross_entropy', crossEntropyKernel, label, x.shape, 1, [x.buffer, targets.buffer, out.buffer], crossEntropyLayout);
+    return out;
+  }
+
+  crossEntropyBackward(x: GpuTensor, targets: GpuTensor, grad: GpuTensor, total: number | null): GpuTensor {
+    const out = this.alloc(x.shape, 'float32');
+    const at = crossEntropyLayout.at;
+    this.rows('cross_entropy backward', crossEntropyBackwardKernel, `cross_entropy backward ${formatShape(x.shape)}`, x.shape, 1,
+      [x.buffer, targets.buffer, grad.buffer, out.buffer], crossEntropyLayout, (u, f) => {
+        f[at.total] = total ?? 1;
+        u[at.mean] = total === null ? 0 : 1;
+        u[at.gradPerRow] = grad.shape.length > 0 ? 1 : 0;
+      });
     return out;
   }
 
@@ -433,40 +479,30 @@ export class WebGPUBackend implements GpuKernels {
 
   gather(x: GpuTensor, dim: number, index: GpuTensor): GpuTensor {
     const out = this.alloc(index.shape, x.dtype);
-    const n = numel(index.shape);
-    if (n === 0) return out;
     const [, size, inner] = splitAt(index.shape, dim);
     const type = TYPE[x.dtype];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = gatherLayout.at;
-    this.dispatch(`gather ${type}`, () => gatherKernel(type), gatherLayout, `gather ${formatShape(x.shape)} ${dim} ${formatShape(index.shape)}`,
-      (u) => {
-        u[at.n] = n;
-        u[at.nx] = nx;
+    this.elementwise(`gather ${type}`, () => gatherKernel(type), gatherLayout, `gather ${formatShape(x.shape)} ${dim} ${formatShape(index.shape)}`,
+      numel(index.shape), (u) => {
         u[at.size] = size;
         u[at.inner] = inner;
         u[at.xsize] = x.shape[dim];
-      }, [x.buffer, index.buffer, out.buffer], nx, ny);
+      }, [x.buffer, index.buffer, out.buffer]);
     return out;
   }
 
   scatterAdd(shape: readonly number[], dim: number, index: GpuTensor, src: GpuTensor): GpuTensor {
     const out = this.alloc(shape, src.dtype);
-    const n = numel(shape);
-    if (n === 0) return out;
     const [outer, size, inner] = splitAt(index.shape, dim);
     const type = TYPE[src.dtype];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = scatterLayout.at;
-    this.dispatch(`scatterAdd ${type}`, () => scatterKernel(type), scatterLayout,
-      `scatterAdd ${formatShape(shape)} ${dim} ${formatShape(index.shape)}`, (u) => {
-        u[at.n] = n;
-        u[at.nx] = nx;
+    this.elementwise(`scatterAdd ${type}`, () => scatterKernel(type), scatterLayout,
+      `scatterAdd ${formatShape(shape)} ${dim} ${formatShape(index.shape)}`, numel(shape), (u) => {
         u[at.region] = outer * shape[dim] * inner;
         u[at.size] = size;
         u[at.inner] = inner;
         u[at.xsize] = shape[dim];
-      }, [index.buffer, src.buffer, out.buffer], nx, ny);
+      }, [index.buffer, src.buffer, out.buffer]);
     return out;
   }
 
@@ -484,24 +520,19 @@ export class WebGPUBackend implements GpuKernels {
    */
   optimizerStep(buffers: OptimizerBuffers, param: GpuTensor, grad: GpuTensor, state: readonly GpuTensor[], hyper: readonly number[],
     flags: number, locked: GpuTensor | null): void {
-    const n = numel(param.shape);
     const label = `${buffers.kind} step ${formatShape(param.shape)}${buffers.state.length > 0 ? ` (${buffers.state.join(', ')})` : ''}${locked ? ' locked' : ''}`;
     const bindings = 2 + state.length + (locked ? 1 : 0);
     if (bindings > this.maxStorageBuffers) {
       throw new Error(`${label}: needs ${bindings} storage buffers per kernel; this GPU binds ${this.maxStorageBuffers}`);
     }
     if (param.dtype !== 'float32' || grad.dtype !== 'float32') throw new Error(`${label}: the GPU updates float32 parameters only`);
-    if (n === 0) return;
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = optimizerLayout.at;
-    this.dispatch(`optim ${buffers.kind} ${buffers.state.join(' ')}${buffers.locked ? ' locked' : ''}`, () => optimizerKernel(buffers),
-      optimizerLayout, label, (u, f) => {
-        u[at.n] = n;
-        u[at.nx] = nx;
+    this.elementwise(`optim ${buffers.kind} ${buffers.state.join(' ')}${buffers.locked ? ' locked' : ''}`, () => optimizerKernel(buffers),
+      optimizerLayout, label, numel(param.shape), (u, f) => {
         u[at.zero] = 0;
         u[at.flags] = flags;
         hyper.forEach((v, i) => (f[at.h0 + i] = v));
-      }, [param.buffer, grad.buffer, ...state.map((t) => t.buffer), ...(locked ? [locked.buffer] : [])], nx, ny);
+      }, [param.buffer, grad.buffer, ...state.map((t) => t.buffer), ...(locked ? [locked.buffer] : [])]);
   }
 
   // ---- plumbing ----
@@ -520,32 +551,43 @@ export class WebGPUBackend implements GpuKernels {
     if (n === 0) return;
     const walk = coalesce(shape, [srcStrides, dstStrides], label);
     const [ts, td] = [TYPE[src.dtype], TYPE[dst.dtype]];
-    const [nx, ny] = this.grid(Math.ceil(n / WG));
     const at = copyLayout.at;
-    this.dispatch(`copy ${ts} ${td}`, () => copyKernel(ts, td), copyLayout, label, (u) => {
-      u[at.n] = n;
-      u[at.nx] = nx;
+    this.elementwise(`copy ${ts} ${td}`, () => copyKernel(ts, td), copyLayout, label, n, (u) => {
       u[at.rank] = walk.shape.length;
       u[at.src0] = src0;
       u[at.dst0] = dst0;
       u.set(walk.shape, at.shape);
       u.set(walk.strides[0], at.ss);
       u.set(walk.strides[1], at.ds);
-    }, [src.buffer, dst.buffer], nx, ny);
+    }, [src.buffer, dst.buffer]);
   }
 
-  /** One workgroup per row along `dim` (softmax and its backward). */
-  private rows(key: string, source: () => string, label: string, shape: Shape, dim: number, buffers: GPUBuffer[]): void {
+  /** One invocation per element of `n` on the 2-D grid: sets the layout's n and nx, then `fill` the kernel's own words. */
+  private elementwise<K extends string>(key: string, source: () => string, layout: Layout<K | 'n' | 'nx'>, label: string, n: number,
+    fill: (u32: Uint32Array, f32: Float32Array) => void, storage: GPUBuffer[]): void {
+    if (n === 0) return;
+    const [nx, ny] = this.grid(Math.ceil(n / WG));
+    this.dispatch(key, source, layout, label, (u, f) => {
+      u[layout.at.n] = n;
+      u[layout.at.nx] = nx;
+      fill(u, f);
+    }, storage, nx, ny);
+  }
+
+  /** One workgroup per row along `dim` (softmax, cross-entropy and their backward); `fill` sets the layout's words past softmaxLayout's. */
+  private rows(key: string, source: () => string, label: string, shape: Shape, dim: number, buffers: GPUBuffer[],
+    layout: Layout<keyof typeof softmaxLayout.at> = softmaxLayout, fill: (u32: Uint32Array, f32: Float32Array) => void = () => undefined): void {
     const [outer, size, inner] = splitAt(shape, dim);
     const rows = outer * inner;
     if (rows * size === 0) return;
     const [nx, ny] = this.grid(rows);
-    const at = softmaxLayout.at;
-    this.dispatch(key, source, softmaxLayout, label, (u) => {
+    const at = layout.at;
+    this.dispatch(key, source, layout, label, (u, f) => {
       u[at.rows] = rows;
       u[at.nx] = nx;
       u[at.size] = size;
       u[at.inner] = inner;
+      fill(u, f);
     }, buffers, nx, ny);
   }
 
@@ -621,6 +663,7 @@ export class WebGPUBackend implements GpuKernels {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.recorded++;
+    this.dispatches++;
     this.pool.recordingBatch();
   }
 

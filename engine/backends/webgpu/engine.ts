@@ -11,8 +11,8 @@
  * program holds) moves to the host with its current values, and the engine carries on with the
  * CPU backend (DESIGN.md, "Failure").
  */
-import type { Backend } from '../../backend';
-import { type Device, type DeviceBackend, type DeviceStorage, forgetStorage, trackAllocation } from '../../device';
+import type { Backend, FusedActivation } from '../../backend';
+import { type Device, type DeviceBackend, type DeviceStorage, forgetStorage, ownedBy, type ScopeRef, trackAllocation } from '../../device';
 import type { DType, Storage } from '../../dtype';
 import type { ParamState } from '../../optim/optimizer';
 import { numel, type Shape } from '../../shape';
@@ -29,6 +29,7 @@ const MAX_PENDING = 4096;
 
 type KernelName = Exclude<keyof Backend, 'name' | 'optimizerStep'>;
 type Group = { lr: number; params: Tensor[] };
+type OptimizerLike = { param_groups: Group[]; scope: ScopeRef | null };
 
 const registry = new FinalizationRegistry<GpuStorage>((storage) => storage.detach());
 
@@ -44,6 +45,8 @@ type Entry =
   /** An optimizer step: replayed by the optimizer's own host update. */
   | { kind: 'host'; reads: GpuStorage[]; run: () => void };
 
+const FREED = 'this tensor was freed: torch.tidy() frees the tensors made inside it, except those it returns';
+
 /** A GPU buffer holding a tensor's numel 4-byte values, shared by its views. */
 export class GpuStorage implements DeviceStorage {
   device: Device = 'webgpu';
@@ -58,6 +61,8 @@ export class GpuStorage implements DeviceStorage {
   savedVersion = 0;
   /** Why the values are gone (freed, or lost with the device), or null. */
   private gone: string | null = null;
+  /** Returned to the pool (tidy, or garbage-collected): the values may still be replayed after a failure, never read. */
+  freed = false;
   private refs = 0;
 
   constructor(readonly engine: GpuEngine, public buffer: GPUBuffer | null, readonly size: number, readonly dtype: GpuDType,
@@ -88,13 +93,22 @@ export class GpuStorage implements DeviceStorage {
 
   free(): void {
     if (this.gone) return;
-    this.gone = 'this tensor was freed: torch.tidy() frees the tensors made inside it, except those it returns';
+    this.gone = FREED;
+    this.freed = true;
     forgetStorage(this);
     this.engine.release(this);
   }
 
   markLost(): void {
     this.gone = "this tensor's values were lost with the GPU device (made before its last checkpoint)";
+  }
+
+  /**
+   * A failure's replay may read a freed storage: a step's optimizer state, freed with the tidy()
+   * its optimizer was made in, is read again when that step is replayed on the CPU.
+   */
+  replayable(on: boolean): void {
+    if (this.freed) this.gone = on ? null : FREED;
   }
 
   /** The buffer as the kernels take it, viewed with a tensor's shape. */
@@ -109,6 +123,44 @@ function hostStep<G>(param: Tensor, grad: Storage, group: G, hostUpdate: (grad: 
   const before = locked ? param.data.slice() : null;
   hostUpdate(grad, group);
   if (locked && before) for (let i = 0; i < locked.length; i++) if (locked[i]) param.data[i] = before[i];
+}
+
+/**
+ * The device-only fused kernels as the CPU backend's kernels that they fuse, in the same steps
+ * (engine/ops/arithmetic.ts's linear and activations, engine/nn/losses.ts's log_softmax and nll):
+ * how a failure replays them.
+ */
+const fusedOnCpu = {
+  linear(x: Tensor, weight: Tensor, bias: Tensor | null, activation: FusedActivation | null): Tensor {
+    const product = cpu.matmul(x, weight, false, true);
+    const z = bias ? cpu.binary('add', product, bias) : product;
+    return activation ? cpu.unary(activation, z, []) : z;
+  },
+  crossEntropy(x: Tensor, targets: Tensor): Tensor {
+    const { index, weights } = splitTargets(targets);
+    const picked = cpu.gather(cpu.softmax(x, 1, true), 1, index);
+    return cpu.binary('mul', cpu.unary('neg', new Tensor(picked.data, [x.shape[0]], 'float32', cpu), []), weights);
+  },
+  crossEntropyBackward(x: Tensor, targets: Tensor, grad: Tensor, total: number | null): Tensor {
+    const { index, weights } = splitTargets(targets);
+    const scale = cpu.unary('neg', total === null ? grad : cpu.binary('div', grad, cpu.fromHost(Float32Array.of(total), [], 'float32')), []);
+    const perSample = cpu.binary('mul_nonzero', weights, scale);
+    const gradLogp = cpu.scatterAdd(x.shape, 1, index, new Tensor(perSample.data, [x.shape[0], 1], 'float32', cpu));
+    return cpu.softmaxBackward(gradLogp, cpu.softmax(x, 1, true), 1, true);
+  },
+} satisfies Partial<Record<KernelName, (...args: never[]) => Tensor>>;
+
+/** The CPU's form of a kernel: the CPU backend's own, or the ops a fused one fuses. */
+function cpuKernel(method: KernelName): (...args: unknown[]) => unknown {
+  const kernel = method in fusedOnCpu ? fusedOnCpu[method as keyof typeof fusedOnCpu] : cpu[method];
+  return (kernel as (...args: unknown[]) => unknown).bind(cpu);
+}
+
+/** The fused cross-entropy's [N, 2] targets as nll's int64 [N, 1] class index and [N] weights. */
+function splitTargets(targets: Tensor): { index: Tensor; weights: Tensor } {
+  const n = targets.shape[0];
+  const index = cpu.cast(cpu.slice(targets, 1, 0, 1), 'int64');
+  return { index, weights: new Tensor(cpu.slice(targets, 1, 1, 2).data, [n], 'float32', cpu) };
 }
 
 function mapRefs(args: readonly unknown[], fn: (ref: Ref) => unknown): unknown[] {
@@ -147,7 +199,7 @@ function replay(entry: Entry): void {
         return new Tensor(r.storage.values, r.shape, r.dtype, cpu);
       });
       if (missing) return;
-      const result = (cpu[entry.method] as (...a: unknown[]) => Tensor | { values: Tensor; indices: Tensor }).apply(cpu, args);
+      const result = cpuKernel(entry.method)(...args) as Tensor | { values: Tensor; indices: Tensor };
       const outs = result instanceof Tensor ? [result] : [result.values, result.indices];
       outs.forEach((t, i) => (entry.outs[i].values = t.data));
     }
@@ -196,6 +248,11 @@ export class GpuEngine implements DeviceBackend {
   gather(...args: Parameters<Backend['gather']>): Tensor { return this.kernel('gather', args) as Tensor; }
   scatterAdd(...args: Parameters<Backend['scatterAdd']>): Tensor { return this.kernel('scatterAdd', args) as Tensor; }
   cast(...args: Parameters<Backend['cast']>): Tensor { return this.kernel('cast', args) as Tensor; }
+  linear(...args: Parameters<Required<Backend>['linear']>): Tensor { return this.kernel('linear', args) as Tensor; }
+  crossEntropy(...args: Parameters<Required<Backend>['crossEntropy']>): Tensor { return this.kernel('crossEntropy', args) as Tensor; }
+  crossEntropyBackward(...args: Parameters<Required<Backend>['crossEntropyBackward']>): Tensor {
+    return this.kernel('crossEntropyBackward', args) as Tensor;
+  }
 
   /** One fused kernel per parameter; the end of a step (its last parameter) submits the step's commands. */
   optimizerStep?: Backend['optimizerStep'] = (optimizer, param, state, group, hostUpdate) => {
@@ -217,6 +274,8 @@ export class GpuEngine implements DeviceBackend {
       } catch (error) {
         if (!(error instanceof GpuFailure) || error.kind === 'error') throw error;
         this.fail(error.message);
+        // A read asked for before tidy() freed its tensor resolves with the replayed values.
+        return storages.map((s) => (s.freed && s.values ? s.values : (s.host() as Storage)));
       }
     }
     return storages.map((s) => s.host() as Storage);
@@ -260,8 +319,9 @@ export class GpuEngine implements DeviceBackend {
     this.fail('released', true);
   }
 
-  stats(): { live: number; log: number } & ReturnType<WebGPUBackend['stats']> {
-    return { ...this.kernels.stats(), live: this.live.size, log: this.log.length };
+  /** The pool's and the log's sizes, and the kernels dispatched so far. */
+  stats(): { live: number; log: number; dispatches: number } & ReturnType<WebGPUBackend['stats']> {
+    return { ...this.kernels.stats(), live: this.live.size, log: this.log.length, dispatches: this.kernels.dispatched };
   }
 
   // ---- plumbing ----
@@ -295,7 +355,7 @@ export class GpuEngine implements DeviceBackend {
       for (const t of temps) t.free();
       if (this.kernels.pending >= MAX_PENDING) this.kernels.flush();
       return out;
-    }, () => (cpu[method] as (...a: readonly unknown[]) => unknown).apply(cpu, args as unknown[]));
+    }, () => cpuKernel(method)(...args));
   }
 
   /** A tensor as a kernel operand: this GPU's storage, or its host values uploaded for this call (freed after it). */
@@ -328,11 +388,14 @@ export class GpuEngine implements DeviceBackend {
     return new Tensor(null, shape.slice(), dtype, this, s);
   }
 
-  /** A state tensor on this GPU, kept by tidy(): Adagrad's starts on the CPU, and so does a loaded state_dict's. */
-  private own(t: Tensor): Tensor {
+  /**
+   * A state tensor on this GPU, owned by the tidy() its optimizer was made in (Optimizer.scope):
+   * Adagrad's starts on the CPU, and so does a loaded state_dict's.
+   */
+  private own(t: Tensor, scope: ScopeRef | null): Tensor {
     const s = t.storage;
     const mine = s instanceof GpuStorage && s.engine === this && s.device === 'webgpu' ? t : this.wrap(this.upload(t.hostValues(), t.shape, t.dtype), t.shape, t.dtype);
-    (mine.storage as GpuStorage).persistent = true;
+    ownedBy(mine.storage as GpuStorage, scope);
     return mine;
   }
 
@@ -344,7 +407,7 @@ export class GpuEngine implements DeviceBackend {
     try {
       // SGD makes its momentum buffer at the first step, as its host update does.
       if (plan.create) state[plan.create] = this.wrap(this.upload(new Float32Array(param.numel()), param.shape, 'float32'), param.shape, 'float32');
-      for (const key of plan.keys) state[key] = this.own(state[key] as Tensor);
+      for (const key of plan.keys) state[key] = this.own(state[key] as Tensor, (optimizer as OptimizerLike).scope);
       refs = [param, param.grad as Tensor, ...plan.keys.map((key) => state[key] as Tensor)].map((t) => this.ref(t, temps));
       let locked: Ref | null = null;
       if (param.locked) {
@@ -384,7 +447,7 @@ export class GpuEngine implements DeviceBackend {
 
   /** Whether `param` is the last one of this step on this GPU: the step's commands are then complete. */
   private lastParameter(optimizer: object, param: Tensor): boolean {
-    const groups = (optimizer as { param_groups: Group[] }).param_groups;
+    const groups = (optimizer as OptimizerLike).param_groups;
     for (let g = groups.length - 1; g >= 0; g--) {
       for (let i = groups[g].params.length - 1; i >= 0; i--) {
         const p = groups[g].params[i];
@@ -445,7 +508,10 @@ export class GpuEngine implements DeviceBackend {
       s.buffer = null;
       s.values = s.created < this.logStart && s.saved ? s.saved.slice() : null;
     }
+    const freed = [...storages].filter((s) => s.freed);
+    for (const s of freed) s.replayable(true);
     for (const entry of this.log) replay(entry);
+    for (const s of freed) s.replayable(false);
     let lost = 0;
     for (const s of this.live) {
       if (s.values) continue;

@@ -6,7 +6,8 @@
  * 16 KiB of workgroup memory. Element-wise kernels run one invocation per element on a 2-D grid of
  * workgroups (x wraps at the device's limit), so tensors past 65,535 workgroups still fit.
  */
-import { UNARY_HELPERS } from './pointwise';
+import type { FusedActivation } from '../../backend';
+import { binaryWgsl, UNARY_HELPERS, unaryWgsl } from './pointwise';
 import { WGSL_MATH } from './wgsl_math';
 
 /** Dims a kernel walks after neighbouring dims are merged (see coalesce). */
@@ -16,7 +17,6 @@ export const WG = 128;
 /** Elements one reduction workgroup folds per pass. */
 export const REDUCE_CHUNK = WG * 16;
 export const SOFTMAX_WG = 64;
-export const MATMUL_TILE = 64;
 
 export type ElementType = 'f32' | 'i32';
 
@@ -241,25 +241,28 @@ function treeFold(combine: (a: string, b: string) => string): string {
   workgroupBarrier();`;
 }
 
-const ROW_ENTRY = `@compute @workgroup_size(${SOFTMAX_WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32)`;
-
 /**
- * softmax or log_softmax of each row, one workgroup per row, in PyTorch's steps: the max, the sum
- * of exp(x − max), then exp(x − max)·(1/sum), or (x − max) − log(sum).
+ * A kernel with one workgroup per row (softmax, cross-entropy and their backward): the row's
+ * `size`, `inner` and first element `base` are in scope of `body`, and `partial` is the
+ * workgroup's scratch for treeFold. `layout` starts with softmaxLayout's words.
  */
-export function softmaxKernel(log: boolean): string {
-  return /* wgsl */ `${softmaxLayout.wgsl()}${WGSL_MATH}${ROW}
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+function rowKernel(bindings: string, body: string, layout: Layout<string> = softmaxLayout, helpers = ''): string {
+  return /* wgsl */ `${layout.wgsl()}${WGSL_MATH}${ROW}${helpers}
+${bindings}
 var<workgroup> partial: array<f32, ${SOFTMAX_WG}>;
 
-${ROW_ENTRY} {
+@compute @workgroup_size(${SOFTMAX_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let row = wid.y * word(P_nx) + wid.x;
   if (row >= word(P_rows)) { return; }
   let size = word(P_size);
   let inner = word(P_inner);
-  let base = row_base(row);
+  let base = row_base(row);${body}
+}`;
+}
+
+/** The row's max `m` and sum of exp(src − m) `sum_exp`, in softmax's steps. */
+const ROW_MAX_SUM = /* wgsl */ `
   var m = -inf();
   for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) { m = max_either(m, src[base + k * inner]); }
   partial[t] = m;${treeFold((a, b) => `max_either(${a}, ${b})`)}
@@ -268,28 +271,27 @@ ${ROW_ENTRY} {
   var sum = 0.0;
   for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) { sum = sum + exp_f(src[base + k * inner] - m); }
   partial[t] = sum;${treeFold((a, b) => `${a} + ${b}`)}
-  ${log ? 'let log_sum = log_f(partial[0]);' : 'let scale = fdiv(1.0, partial[0]);'}
+  let sum_exp = partial[0];`;
+
+/**
+ * softmax or log_softmax of each row, one workgroup per row, in PyTorch's steps: the max, the sum
+ * of exp(x − max), then exp(x − max)·(1/sum), or (x − max) − log(sum).
+ */
+export function softmaxKernel(log: boolean): string {
+  return rowKernel(`@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;`, /* wgsl */ `${ROW_MAX_SUM}
+  ${log ? 'let log_sum = log_f(sum_exp);' : 'let scale = fdiv(1.0, sum_exp);'}
   for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) {
     let at = base + k * inner;
     dst[at] = ${log ? '(src[at] - m) - log_sum' : 'exp_f(src[at] - m) * scale'};
-  }
-}`;
+  }`);
 }
 
 /** From the upstream gradient g and the output y: (g − Σ g·y)·y, or for log_softmax g − exp(y)·Σ g. */
 export function softmaxBackwardKernel(log: boolean): string {
-  return /* wgsl */ `${softmaxLayout.wgsl()}${WGSL_MATH}${ROW}
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
+  return rowKernel(`@group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read> out: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-var<workgroup> partial: array<f32, ${SOFTMAX_WG}>;
-
-${ROW_ENTRY} {
-  let row = wid.y * word(P_nx) + wid.x;
-  if (row >= word(P_rows)) { return; }
-  let size = word(P_size);
-  let inner = word(P_inner);
-  let base = row_base(row);
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;`, /* wgsl */ `
   var sum = 0.0;
   for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) {
     let at = base + k * inner;
@@ -300,50 +302,161 @@ ${ROW_ENTRY} {
   for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) {
     let at = base + k * inner;
     dst[at] = ${log ? 'grad[at] - exp_f(out[at]) * sum' : '(grad[at] - sum) * out[at]'};
-  }
+  }`);
+}
+
+/** softmaxLayout's words, then the 'mean' reduction's total weight and the gradient's layout. */
+export const crossEntropyLayout = new Layout(['rows', 'nx', 'size', 'inner', 'total', 'mean', 'gradPerRow']);
+
+/** Class-index targets for the fused cross-entropy: [N, 2] f32, each row's class and its weight (0 where ignored). */
+const CE_TARGETS = '@group(0) @binding(2) var<storage, read> targets: array<f32>;';
+
+/**
+ * Cross-entropy with class-index targets, log_softmax and nll fused, one workgroup per row (rows
+ * along dim 1 of [N, C]): −weight·log_softmax(x)[class], with log_softmax's and nll's own steps
+ * (so the same bits as log_softmax, gather, neg and mul).
+ */
+export function crossEntropyKernel(): string {
+  return rowKernel(`@group(0) @binding(1) var<storage, read> src: array<f32>;
+${CE_TARGETS}
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;`, /* wgsl */ `${ROW_MAX_SUM}
+  if (t == 0u) {
+    let logp = (src[base + u32(targets[2u * row]) * inner] - m) - log_f(sum_exp);
+    dst[row] = (-logp) * targets[2u * row + 1u];
+  }`, crossEntropyLayout);
+}
+
+/**
+ * The fused cross-entropy's gradient from the upstream gradient g (one value, or one per row): nll's
+ * backward, c = mul_nonzero(weight, −g/total) ('mean') or mul_nonzero(weight, −g), at the class, and
+ * log_softmax's backward: c·[k = class] − exp(log_softmax(x))·c, as those kernels compute it.
+ */
+export function crossEntropyBackwardKernel(): string {
+  return rowKernel(`@group(0) @binding(1) var<storage, read> src: array<f32>;
+${CE_TARGETS}
+@group(0) @binding(3) var<storage, read> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;`, /* wgsl */ `${ROW_MAX_SUM}
+  let log_sum = log_f(sum_exp);
+  let cls = u32(targets[2u * row]);
+  var g = grad[select(0u, row, word(P_gradPerRow) != 0u)];
+  if (word(P_mean) != 0u) { g = div(g, wordf(P_total)); }
+  let c = mul_nonzero(targets[2u * row + 1u], -g);
+  for (var k = t; k < size; k = k + ${SOFTMAX_WG}u) {
+    let at = base + k * inner;
+    dst[at] = select(0.0, c, k == cls) - exp_f((src[at] - m) - log_sum) * c;
+  }`, crossEntropyLayout, `
+fn div(a: f32, b: f32) -> f32 { return ${binaryWgsl.div}; }
+fn mul_nonzero(a: f32, b: f32) -> f32 { return ${binaryWgsl.mul_nonzero}; }`);
+}
+
+/** pinf, ninf and nan: the fused activation's results for non-finite inputs, as unaryLayout's. */
+export const matmulLayout = new Layout(['m', 'n', 'k', 'batch0', 'batchRank', 'pinf', 'ninf', 'nan'], ['batchShape', 'batchA', 'batchB']);
+
+/** What matmul's epilogue adds to each output: a bias along its columns, then an activation. */
+export interface MatmulEpilogue {
+  bias: boolean;
+  activation: FusedActivation | null;
+}
+
+/**
+ * The epilogue as a WGSL function of an output and its column: the bias as the binary add kernel
+ * adds it, the activation as the unary kernel applies it (non-finite inputs take the CPU's results).
+ */
+function epilogueWgsl({ bias, activation }: MatmulEpilogue): string {
+  return /* wgsl */ `${bias ? '@group(0) @binding(4) var<storage, read> bias: array<f32>;' : ''}
+${activation ? `${WGSL_MATH}${UNARY_HELPERS}\nfn activation(x: f32) -> f32 { return ${unaryWgsl[activation]}; }` : ''}
+fn epilogue(v: f32, col: u32) -> f32 {
+  ${bias ? 'let x = v + bias[col];' : 'let x = v;'}
+  ${activation ? `if (is_finite(x)) { return activation(x); }
+  if (is_nan(x)) { return wordf(P_nan); }
+  return select(wordf(P_pinf), wordf(P_ninf), sign_bit(x) != 0u);` : 'return x;'}
 }`;
 }
 
-export const matmulLayout = new Layout(['m', 'n', 'k', 'batch0', 'batchRank'], ['batchShape', 'batchA', 'batchB']);
+/**
+ * matmul's two tilings. 'small' fits compatibility mode's minimums (128 invocations, 16 KiB of
+ * workgroup memory): 64×64 tiles of C, 16 wide along k, 128 invocations (16 × 8) computing 4 × 8
+ * outputs each at columns tx + 16j and rows ty + 8i, so neighbouring invocations touch
+ * neighbouring words. 'large', for a device with 256 invocations per workgroup: 128×128 tiles, 8
+ * wide along k, 256 invocations (16 × 16) computing 8 × 8 outputs each from four 4 × 4 blocks
+ * (rows 4ty + i and 64 + 4ty + i, columns 4tx + j and 64 + 4tx + j), read from workgroup memory
+ * as vec4s: 64 multiply-adds per 4 vec4 reads, where 'small' does 32 per 9 reads.
+ */
+export const MATMUL_TILES = {
+  small: { tile: 64, depth: 16, threads: [16, 8] },
+  large: { tile: 128, depth: 8, threads: [16, 16] },
+} as const;
+
+export type MatmulTiling = keyof typeof MATMUL_TILES;
 
 /**
- * C = op(A)·op(B) for a batch of matrices, in 64×64 tiles of C staged through workgroup memory 16
- * wide along k. 128 invocations (16 × 8) compute 4 × 8 outputs each, at columns tx + 16j and rows
- * ty + 8i, so neighbouring invocations touch neighbouring words. Transposed operands only change
- * how tiles are loaded (each load still walks memory contiguously). Sums run over k in order.
+ * C = op(A)·op(B) for a batch of matrices, tiled as MATMUL_TILES says, with the tiles of A and B
+ * staged through workgroup memory. Transposed operands only change how tiles are loaded (each load
+ * still walks memory contiguously). Sums run over k in order, so both tilings give the same bits.
  * Workgroup z is the batch entry (from batch0); batchA and batchB are the operands' strides, in
- * elements, over the broadcast batch dims.
+ * elements, over the broadcast batch dims. Each output goes through `epilogue` as it is stored.
  */
-export function matmulKernel(transA: boolean, transB: boolean): string {
-  const T = MATMUL_TILE;
-  const BK = 16;
-  // Element e of a tile load, e = t + 128q, as (row, k) or (k, col) with the contiguous index fastest.
+export function matmulKernel(transA: boolean, transB: boolean, epilogue: MatmulEpilogue = { bias: false, activation: null },
+  tiling: MatmulTiling = 'small'): string {
+  const { tile: T, depth: BK, threads: [TX, TY] } = MATMUL_TILES[tiling];
+  const large = tiling === 'large';
+  const invocations = TX * TY;
+  // Element e of a tile load, e = t + invocations·q, as (row, k) or (k, col) with the contiguous
+  // index fastest, stored at k·T + row (or col): 'large' keeps its tiles as vec4s of 4 neighbours.
+  const store = (tileName: string, index: string): string => (large ? `${tileName}[(${index}) >> 2u][(${index}) & 3u] = v;` : `${tileName}[${index}] = v;`);
   const loadA = transA
     ? `let kk = e / ${T}u; let mm = e % ${T}u; let gm = m0 + mm; let gk = k0 + kk;
       var v = 0.0;
       if (gm < M && gk < K) { v = a[a0 + gk * M + gm]; }
-      tile_a[kk * ${T}u + mm] = v;`
+      ${store('tile_a', `kk * ${T}u + mm`)}`
     : `let mm = e / ${BK}u; let kk = e % ${BK}u; let gm = m0 + mm; let gk = k0 + kk;
       var v = 0.0;
       if (gm < M && gk < K) { v = a[a0 + gm * K + gk]; }
-      tile_a[kk * ${T}u + mm] = v;`;
+      ${store('tile_a', `kk * ${T}u + mm`)}`;
   const loadB = transB
     ? `let nn = e / ${BK}u; let kk = e % ${BK}u; let gn = n0 + nn; let gk = k0 + kk;
       var v = 0.0;
       if (gn < N && gk < K) { v = b[b0 + gn * K + gk]; }
-      tile_b[kk * ${T}u + nn] = v;`
+      ${store('tile_b', `kk * ${T}u + nn`)}`
     : `let kk = e / ${T}u; let nn = e % ${T}u; let gn = n0 + nn; let gk = k0 + kk;
       var v = 0.0;
       if (gn < N && gk < K) { v = b[b0 + gk * N + gn]; }
-      tile_b[kk * ${T}u + nn] = v;`;
+      ${store('tile_b', `kk * ${T}u + nn`)}`;
+  const tiles = large
+    ? `var<workgroup> tile_a: array<vec4<f32>, ${(T * BK) / 4}>;
+var<workgroup> tile_b: array<vec4<f32>, ${(T * BK) / 4}>;`
+    : `var<workgroup> tile_a: array<f32, ${T * BK}>;
+var<workgroup> tile_b: array<f32, ${T * BK}>;`;
+  // Each acc[i] holds 4 of the invocation's outputs (rowOf, colOf below).
+  const accs = large ? 16 : 8;
+  const product = large
+    ? `let q = kk * ${T / 4}u;
+      let a_lo = tile_a[q + lid.y];
+      let a_hi = tile_a[q + 16u + lid.y];
+      let b_lo = tile_b[q + lid.x];
+      let b_hi = tile_b[q + 16u + lid.x];
+      for (var i = 0u; i < 4u; i = i + 1u) {
+        acc[i] = acc[i] + a_lo[i] * b_lo;
+        acc[4u + i] = acc[4u + i] + a_hi[i] * b_lo;
+        acc[8u + i] = acc[8u + i] + a_lo[i] * b_hi;
+        acc[12u + i] = acc[12u + i] + a_hi[i] * b_hi;
+      }`
+    : `let row = kk * ${T}u;
+      let bv = vec4<f32>(tile_b[row + lid.x], tile_b[row + lid.x + 16u], tile_b[row + lid.x + 32u], tile_b[row + lid.x + 48u]);
+      for (var i = 0u; i < 8u; i = i + 1u) {
+        acc[i] = acc[i] + tile_a[row + lid.y + 8u * i] * bv;
+      }`;
+  // Output (i, j) of acc, as its row and column in the tile.
+  const rowOf = large ? '4u * lid.y + (i & 3u) + 64u * ((i >> 2u) & 1u)' : 'lid.y + 8u * i';
+  const colOf = large ? '4u * lid.x + j + 64u * (i >> 3u)' : 'lid.x + 16u * j';
   return /* wgsl */ `${matmulLayout.wgsl()}${STRIDED}
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-var<workgroup> tile_a: array<f32, ${T * BK}>;
-var<workgroup> tile_b: array<f32, ${T * BK}>;
+${epilogueWgsl(epilogue)}
+${tiles}
 
-@compute @workgroup_size(16, 8)
+@compute @workgroup_size(${TX}, ${TY})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let M = word(P_m);
@@ -355,32 +468,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let c0 = batch * M * N;
   let m0 = wid.y * ${T}u;
   let n0 = wid.x * ${T}u;
-  var acc: array<vec4<f32>, 8>;
+  var acc: array<vec4<f32>, ${accs}>;
   for (var k0 = 0u; k0 < K; k0 = k0 + ${BK}u) {
-    for (var q = 0u; q < ${(T * BK) / 128}u; q = q + 1u) {
-      let e = t + 128u * q;
+    for (var q = 0u; q < ${(T * BK) / invocations}u; q = q + 1u) {
+      let e = t + ${invocations}u * q;
       ${loadA}
     }
-    for (var q = 0u; q < ${(T * BK) / 128}u; q = q + 1u) {
-      let e = t + 128u * q;
+    for (var q = 0u; q < ${(T * BK) / invocations}u; q = q + 1u) {
+      let e = t + ${invocations}u * q;
       ${loadB}
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
-      let row = kk * ${T}u;
-      let bv = vec4<f32>(tile_b[row + lid.x], tile_b[row + lid.x + 16u], tile_b[row + lid.x + 32u], tile_b[row + lid.x + 48u]);
-      for (var i = 0u; i < 8u; i = i + 1u) {
-        acc[i] = acc[i] + tile_a[row + lid.y + 8u * i] * bv;
-      }
+      ${product}
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 8u; i = i + 1u) {
-    let gm = m0 + lid.y + 8u * i;
+  for (var i = 0u; i < ${accs}u; i = i + 1u) {
+    let gm = m0 + ${rowOf};
     if (gm < M) {
       for (var j = 0u; j < 4u; j = j + 1u) {
-        let gn = n0 + lid.x + 16u * j;
-        if (gn < N) { c[c0 + gm * N + gn] = acc[i][j]; }
+        let gn = n0 + ${colOf};
+        if (gn < N) { c[c0 + gm * N + gn] = epilogue(acc[i][j], gn); }
       }
     }
   }

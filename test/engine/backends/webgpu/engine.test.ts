@@ -9,6 +9,8 @@ import * as torch from '../../../../engine/index';
 import type { Tensor } from '../../../../engine/index';
 import { webgpuBackend } from '../../../../engine/device';
 import type { Storage } from '../../../../engine/dtype';
+import type { CrossEntropyOptions } from '../../../../engine/nn/losses';
+import type { ParamState } from '../../../../engine/optim/optimizer';
 import { GpuFailure } from '../../../../engine/backends/webgpu/backend';
 import type { GpuEngine } from '../../../../engine/backends/webgpu/engine';
 import { unaryLayout } from '../../../../engine/backends/webgpu/kernels';
@@ -129,6 +131,64 @@ describe('scheduling and memory', () => {
     expect(losses[99]).toBeLessThan(losses[0]);
   }, 60_000);
 
+  test("a fresh optimizer every step (the seed's loop) inside tidy: its state goes with the step, the pool stays flat over 200 steps", async () => {
+    gpu();
+    torch.manual_seed(5);
+    const model = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 3), new nn.Sigmoid(), new nn.Linear(3, 3)).to('webgpu');
+    const x = torch.randn([2, 3], { device: 'webgpu' });
+    const y = torch.tensor([1, 2], { dtype: 'int64' });
+    const held = (): unknown => {
+      const { pool, live } = torch.webgpu.memory_stats()!;
+      return { buffers: pool.buffers, inUse: pool.buffers - pool.free, live };
+    };
+    let warm = null;
+    let first: Promise<Storage> | null = null;
+    let last: Promise<Storage> | null = null;
+    // Synchronous: no garbage collection of earlier tensors can return buffers meanwhile.
+    for (let i = 0; i < 200; i++) {
+      torch.tidy(() => {
+        model.zero_grad();
+        const loss = F.cross_entropy(model.forward(x), y);
+        loss.backward();
+        new optim.Adam(model.parameters(), { lr: 0.05 }).step();
+        if (i === 0) first = loss.read();
+        if (i === 199) last = loss.read();
+      });
+      if (i === 9) warm = held();
+    }
+    expect(held()).toEqual(warm);
+    expect((await last!)[0]).toBeLessThan((await first!)[0]);
+  });
+
+  test('an optimizer made in an outer tidy keeps its state through the inner ones, and loses it with its own', async () => {
+    gpu();
+    const w = torch.tensor([1, -2, 3], { device: 'webgpu', requires_grad: true });
+    let state: ParamState | undefined;
+    const engineLive = torch.tidy(() => {
+      const opt = new optim.Adam([w], { lr: 0.1 });
+      for (let i = 0; i < 3; i++) {
+        torch.tidy(() => {
+          opt.zero_grad();
+          w.pow(2).sum().backward();
+          opt.step();
+        });
+      }
+      state = opt.state.get(w);
+      return torch.webgpu.memory_stats()!.live;
+    });
+    expect(torch.webgpu.memory_stats()!.live).toBe(engineLive - 2);
+    expect(state?.step).toBe(3);
+    await expect((state?.exp_avg as Tensor).read()).rejects.toThrow(/freed/);
+    // An optimizer made outside tidy keeps its state for good.
+    const opt = new optim.Adam([w], { lr: 0.1 });
+    torch.tidy(() => {
+      opt.zero_grad();
+      w.pow(2).sum().backward();
+      opt.step();
+    });
+    expect((await (opt.state.get(w)!.exp_avg as Tensor).read()).length).toBe(3);
+  });
+
   test('tidy() frees what it made except what it returns; gradients and parameters stay', async () => {
     gpu();
     const w = torch.tensor([1, 2, 3], { device: 'webgpu', requires_grad: true });
@@ -149,6 +209,82 @@ describe('scheduling and memory', () => {
     torch.tidy(() => undefined);
     await expect(grad.read()).rejects.toThrow(/freed/);
   });
+});
+
+describe('fused kernels', () => {
+  /** Kernels dispatched by `fn`. */
+  function dispatches(fn: () => void): number {
+    const before = torch.webgpu.memory_stats()!.dispatches;
+    fn();
+    return torch.webgpu.memory_stats()!.dispatches - before;
+  }
+
+  const weight = torch.tensor(Array.from({ length: 70 }, (_, i) => [0.5, 2, 0, 1.25][i % 4]));
+  const CASES: [string, CrossEntropyOptions][] = [
+    ['mean', {}],
+    ['sum, class weights', { reduction: 'sum', weight }],
+    ['none, ignore_index', { reduction: 'none', ignore_index: 3 }],
+    ['mean, class weights, ignore_index', { weight, ignore_index: 0 }],
+  ];
+
+  for (const [name, options] of CASES) {
+    test(`cross_entropy (${name}): one kernel each way, the same bits as log_softmax and nll_loss on the GPU`, async () => {
+      gpu();
+      const rand = random(name.length);
+      // 70 classes: more than a row workgroup's 64 invocations; ±∞, NaN and ±0 among the logits.
+      const logits = Array.from(uniform(rand, 13 * 70, -30, 30));
+      const y = torch.tensor(Array.from({ length: 13 }, (_, i) => (i * 37) % 70), { dtype: 'int64' });
+      const run = async (loss: (x: Tensor) => Tensor): Promise<{ value: Storage; grad: Storage; kernels: number }> => {
+        const x = torch.tensor(logits, { device: 'webgpu' }).reshape([13, 70]);
+        x.requires_grad = true;
+        let out: Tensor | null = null;
+        const kernels = dispatches(() => {
+          out = loss(x);
+          (options.reduction === 'none' ? (out as Tensor).sum() : (out as Tensor)).backward();
+        });
+        return { value: await (out as unknown as Tensor).read(), grad: await (x.grad as Tensor).read(), kernels };
+      };
+      const fused = await run((x) => F.cross_entropy(x, y, options));
+      const composed = await run((x) => F.nll_loss(F.log_softmax(x, 1), y, options));
+      expect(mismatches(fused.value, composed.value, EXACT)).toEqual([]);
+      expect(mismatches(fused.grad, composed.grad, EXACT)).toEqual([]);
+      expect(fused.kernels).toBeLessThan(composed.kernels);
+    });
+  }
+});
+
+describe('matmul epilogue: bias and activation', () => {
+  const ACTIVATIONS = [['relu', F.relu], ['sigmoid', F.sigmoid], ['tanh', F.tanh]] as const;
+  for (const [name, activation] of ACTIVATIONS) {
+    test(`Linear + ${name}: one kernel forward, the same bits as matmul, add and ${name}, and the same gradients`, async () => {
+      gpu();
+      const rand = random(name.length + 7);
+      // Odd sizes across tile edges; ±∞, NaN and ±0 among the inputs, and outputs past tanh's and sigmoid's saturation.
+      const [n, inF, outF] = [67, 19, 70];
+      const xs = Array.from(uniform(rand, n * inF, -4, 4));
+      const ws = Array.from(uniform(rand, outF * inF, -1, 1, false));
+      const bs = Array.from(uniform(rand, outF, -1, 1, false));
+      const run = async (forward: (x: Tensor, w: Tensor, b: Tensor) => Tensor) => {
+        const x = torch.tensor(xs, { device: 'webgpu' }).reshape([n, inF]);
+        const w = torch.tensor(ws, { device: 'webgpu' }).reshape([outF, inF]);
+        const b = torch.tensor(bs, { device: 'webgpu' });
+        for (const t of [x, w, b]) t.requires_grad = true;
+        const before = torch.webgpu.memory_stats()!.dispatches;
+        const y = forward(x, w, b);
+        const kernels = torch.webgpu.memory_stats()!.dispatches - before;
+        y.mul(y).sum().backward();
+        const grads = await Promise.all([x, w, b].map((t) => (t.grad as Tensor).read()));
+        return { y: await y.read(), grads, kernels, grad_fn: y.grad_fn?.name };
+      };
+      const fused = await run((x, w, b) => new nn.Sequential(Object.assign(new nn.Linear(inF, outF), { weight: w, bias: b }),
+        new { relu: nn.ReLU, sigmoid: nn.Sigmoid, tanh: nn.Tanh }[name]()).forward(x));
+      const composed = await run((x, w, b) => activation(torch.matmul(x, torch.transpose(w, 0, 1)).add(b)));
+      expect(fused.kernels).toBe(1);
+      expect(fused.grad_fn).toBe(composed.grad_fn);
+      expect(mismatches(fused.y, composed.y, EXACT)).toEqual([]);
+      fused.grads.forEach((g, i) => expect(mismatches(g, composed.grads[i], EXACT)).toEqual([]));
+    });
+  }
 });
 
 describe('tensors and modules on the GPU', () => {
@@ -224,22 +360,29 @@ describe('failure', () => {
     context.destroy();
   });
 
-  /** 120 steps of a small classifier with Adam; `fail(step)` may break the GPU at any point of a step. */
-  async function train(device: torch.Device, fail: (step: number, at: 'backward' | 'step') => void = () => undefined) {
+  /**
+   * 120 steps of a small classifier with Adam; `fail(step)` may break the GPU at any point of a
+   * step. `fresh`: the seed's loop, a new Adam every step inside the step's tidy().
+   */
+  async function train(device: torch.Device, fail: (step: number, at: 'backward' | 'step') => void = () => undefined, fresh = false) {
     torch.manual_seed(4);
     const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Tanh(), new nn.Linear(8, 3)).to(device);
-    const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+    let opt = new optim.Adam(model.parameters(), { lr: 0.01 });
     const x = torch.randn([16, 4], { device });
     const y = torch.tensor(Array.from({ length: 16 }, (_, i) => i % 3), { dtype: 'int64', device });
     const losses: number[] = [];
     for (let step = 0; step < 120; step++) {
-      opt.zero_grad();
-      const loss = F.cross_entropy(model.forward(x), y);
-      fail(step, 'backward');
-      loss.backward();
-      fail(step, 'step');
-      opt.step();
-      if (step % 20 === 19) losses.push((await loss.read())[0]);
+      const { read } = torch.tidy(() => {
+        opt.zero_grad();
+        const loss = F.cross_entropy(model.forward(x), y);
+        fail(step, 'backward');
+        loss.backward();
+        fail(step, 'step');
+        if (fresh) opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+        opt.step();
+        return { read: step % 20 === 19 ? loss.read() : null };
+      });
+      if (read) losses.push((await read)[0]);
     }
     await torch.webgpu.fetch(model, opt);
     return {
@@ -259,9 +402,9 @@ describe('failure', () => {
     return webgpuBackend() as GpuEngine;
   }
 
-  async function expectSameTraining(run: Awaited<ReturnType<typeof train>>): Promise<void> {
-    const reference = await train('cpu');
-    expect(run.steps).toEqual([120, 120, 120, 120]);
+  async function expectSameTraining(run: Awaited<ReturnType<typeof train>>, fresh = false): Promise<void> {
+    const reference = await train('cpu', undefined, fresh);
+    expect(run.steps).toEqual(Array(4).fill(fresh ? 1 : 120));
     expect(run.devices).toEqual(['cpu', 'cpu', 'cpu', 'cpu']);
     const close = { atol: 1e-6, rtol: 1e-5 };
     run.params.forEach((p, i) => expect(mismatches(p, reference.params[i], close)).toEqual([]));
@@ -280,6 +423,17 @@ describe('failure', () => {
     await expectSameTraining(run);
     expect(torch.webgpu.is_available()).toBe(false);
     expect(torch.tensor([1], { device: 'webgpu' }).device).toBe('cpu');
+  });
+
+  test("device lost in the seed's loop: the steps of optimizers freed since the checkpoint replay on the CPU", async () => {
+    gpu();
+    const engine = await engineNow();
+    fallbacks.length = 0;
+    const run = await train('webgpu', (step, at) => {
+      if (step === 97 && at === 'step') engine.context.device.destroy();
+    }, true);
+    expect(fallbacks).toHaveLength(1);
+    await expectSameTraining(run, true);
   });
 
   test('out of memory inside an optimizer step: the same, from that parameter on', async () => {

@@ -211,6 +211,47 @@ describe('softmax', () => {
   });
 });
 
+describe("matmul's large tiles (128×128, 8×8 outputs an invocation), where the device runs 256 invocations", () => {
+  const small = useGpu({ matmulTiling: 'small' });
+  const large = useGpu({ matmulTiling: 'large' });
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[1, 1], [1, 1], false, false],
+    [[131, 67], [67, 257], false, false],
+    [[67, 131], [67, 257], true, false],
+    [[131, 67], [257, 67], false, true],
+    [[67, 129], [200, 67], true, true],
+    [[128, 128], [128, 128], false, false],
+    [[3, 1, 130, 9], [2, 9, 131], false, false],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    test(`${JSON.stringify(sa)}${ta ? 'ᵀ' : ''} · ${JSON.stringify(sb)}${tb ? 'ᵀ' : ''}: the CPU's result, and the small tiles' bits`, async () => {
+      const [gs, gl] = [small(), large()];
+      const rand = random(numel(sa) + numel(sb));
+      const av = uniform(rand, numel(sa), -1000, 1000, false);
+      const bv = uniform(rand, numel(sb), -3, 3, false);
+      const a = pair(gl.backend, av, sa);
+      const b = pair(gl.backend, bv, sb);
+      const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
+      const bound = cpu.matmul(cpu.unary('abs', a.cpu, []), cpu.unary('abs', b.cpu, []), ta, tb);
+      const got = gl.backend.matmul(a.gpu, b.gpu, ta, tb);
+      await expectClose(gl, got, cpu.matmul(a.cpu, b.cpu, ta, tb), sumTolerance(bound, 2 * k));
+      const reference = gs.backend.matmul(gs.backend.fromHost(av, sa, 'float32'), gs.backend.fromHost(bv, sb, 'float32'), ta, tb);
+      expect(mismatches(await gl.backend.download(got), await gs.backend.download(reference), EXACT)).toEqual([]);
+    });
+  }
+
+  test('with the epilogue: bias and tanh, NaN and ∞ in their rows and columns', async () => {
+    const [gs, gl] = [small(), large()];
+    const rand = random(5);
+    const xv = uniform(rand, 133 * 40, -2, 2);
+    const wv = uniform(rand, 150 * 40, -1, 1, false);
+    const bv = uniform(rand, 150, -1, 1, false);
+    const run = async (g: Gpu) => g.backend.download(g.backend.linear(g.backend.fromHost(xv, [133, 40], 'float32'),
+      g.backend.fromHost(wv, [150, 40], 'float32'), g.backend.fromHost(bv, [150], 'float32'), 'tanh'));
+    expect(mismatches(await run(gl), await run(gs), EXACT)).toEqual([]);
+  });
+});
+
 describe('layout kernels', () => {
   test('transpose', async () => {
     const g = gpu();
