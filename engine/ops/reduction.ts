@@ -3,8 +3,9 @@ import { normalizeDim } from '../shape';
 import type { Tensor } from '../tensor';
 import { asTensor, broadcast_to, div, mul, reshape } from './arithmetic';
 
+/** The dims to reduce, sorted; none given, or an empty list (as PyTorch 1.13 reads it), means all. */
 function normalizeDims(x: Tensor, dim: number | readonly number[] | undefined): number[] {
-  if (dim === undefined) return x.shape.map((_, i) => i);
+  if (dim === undefined || (typeof dim !== 'number' && dim.length === 0)) return x.shape.map((_, i) => i);
   const dims = (typeof dim === 'number' ? [dim] : dim).map((d) => normalizeDim(d, x.dim()));
   return [...new Set(dims)].sort((a, b) => a - b);
 }

@@ -59,7 +59,8 @@ function normalizeDim(dim: number, rank: number): number | null {
 function reduceDims(node: NodeOf<'Sum'> | NodeOf<'Mean'>, x: Source, ctx: InferContext): ValueInfo | null {
   const { dim, keepdim = false } = node.params ?? {};
   const rank = x.value.shape.length;
-  const requested = dim === undefined ? x.value.shape.map((_, i) => i) : typeof dim === 'number' ? [dim] : dim;
+  // No dim, or an empty list (as PyTorch 1.13 reads it): every dim.
+  const requested = dim === undefined || (typeof dim !== 'number' && dim.length === 0) ? x.value.shape.map((_, i) => i) : typeof dim === 'number' ? [dim] : dim;
   const dims = new Set<number>();
   for (const d of requested) {
     const n = normalizeDim(d, rank);
