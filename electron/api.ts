@@ -1,6 +1,7 @@
 /**
  * What the desktop window's page gets from the preload script, as `window.backprop`: one method
- * per operation, and the engine channel. Types only, so the renderer can import it.
+ * per operation, and the engine channel. Types and constants only (nothing of Electron or Node),
+ * so the renderer can import it.
  *
  * The page keeps the project document; main keeps the file on disk. The page reports every
  * change with documentChanged (main then shows the unsaved mark, autosaves, and asks before
@@ -25,8 +26,22 @@ export const MENU_COMMANDS = [
 ] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
-/** What an export writes: weights JSON, a PyTorch script, an ONNX model (base64 for binary). */
+/** What an export writes: weights JSON, a PyTorch script (text), an ONNX model (bytes). */
 export type ExportKind = 'weights' | 'pytorch' | 'onnx';
+
+/** How an export's file name ends. */
+/**
+ * A project's file ending: one extension (JSON inside), because Windows matches a file association
+ * on the last extension only (`.bpstudio.json` would open as any JSON file there).
+ */
+export const PROJECT_EXTENSION = '.bpstudio';
+const PROJECT_ENDING = /(\.bpstudio(\.json)?|\.json)$/i;
+/** What a project file may be called when opened: ours, or any JSON file (the examples, saves of version 0.1). */
+export const isProjectFileName = (name: string): boolean => PROJECT_ENDING.test(name);
+/** A project file's name without its ending, for naming its exports. */
+export const projectBaseName = (name: string): string => name.replace(PROJECT_ENDING, '');
+
+export const EXPORT_EXTENSIONS: Record<ExportKind, string> = { weights: '.weights.json', pytorch: '.py', onnx: '.onnx' };
 
 export interface EngineChannel {
   /** Sends a request to the engine host (over a MessagePort straight to the engine process). */
@@ -49,8 +64,8 @@ export interface DesktopApi {
   save(text: string): Promise<string | null>;
   /** Save under a new name (native dialog). Resolves with the path, or null when cancelled. */
   saveAs(text: string): Promise<string | null>;
-  /** Write an export (native save dialog with the kind's file type). Resolves with the path, or null when cancelled. */
-  saveExport(kind: ExportKind, text: string): Promise<string | null>;
+  /** Write an export, text or bytes (native save dialog with the kind's file type). Resolves with the path, or null when cancelled. */
+  saveExport(kind: ExportKind, content: string | Uint8Array): Promise<string | null>;
   /** Asks for a project file with the native dialog (and about unsaved changes first); the file arrives through onFileOpened. */
   openDialog(): Promise<void>;
   /** A project file to show: from Open…, Open Recent, the command line, a double-click, or a restored autosave. */

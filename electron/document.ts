@@ -6,7 +6,7 @@
  */
 import { readTextFile, saveAtomically } from '../engine/io/file';
 import { ProjectError } from '../engine/project/problems';
-import type { ExportKind, OpenedFile } from './api';
+import { EXPORT_EXTENSIONS, type ExportKind, type OpenedFile, PROJECT_EXTENSION, projectBaseName } from './api';
 import type { Autosaver, AutosaveRecord } from './autosave';
 import type { RecentFiles } from './recent_files';
 import { windowTitle } from './title';
@@ -28,11 +28,11 @@ export interface DocumentUi {
   titleChanged(title: string, path: string | null, dirty: boolean): void;
 }
 
-const EXTENSIONS: Record<SaveKind, string> = { project: '.bpstudio.json', weights: '.weights.json', pytorch: '.py', onnx: '.onnx' };
+const EXTENSIONS: Record<SaveKind, string> = { project: PROJECT_EXTENSION, ...EXPORT_EXTENSIONS };
 
 /** A file name to suggest: the project's, with the kind's extension. */
 export function suggestedName(path: string | null, kind: SaveKind): string {
-  const base = (path?.split(/[\\/]/).pop() ?? 'Untitled').replace(/(\.bpstudio)?\.json$/i, '');
+  const base = projectBaseName(path?.split(/[\\/]/).pop() ?? 'Untitled');
   return `${base}${EXTENSIONS[kind]}`;
 }
 
@@ -112,12 +112,12 @@ export class DocumentController {
     return path;
   }
 
-  /** Writes an export where the user picks; the path, or null. */
-  async exportTo(kind: ExportKind, text: string): Promise<string | null> {
+  /** Writes an export (text, or an ONNX model's bytes) where the user picks; the path, or null. */
+  async exportTo(kind: ExportKind, content: string | Uint8Array): Promise<string | null> {
     const path = await this.ui.pickSavePath(kind, suggestedName(this.path, kind));
     if (path === null) return null;
     try {
-      await saveAtomically(path, text);
+      await saveAtomically(path, content);
       return path;
     } catch (e) {
       this.ui.showError(sentence(e));

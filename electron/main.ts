@@ -26,13 +26,13 @@ import {
 import * as v from 'valibot';
 import { saveAtomically } from '../engine/io/file';
 import { LIMITS } from '../engine/project/schema';
-import type { MenuCommand } from './api';
+import { isProjectFileName, type MenuCommand } from './api';
 import { Autosaver, type AutosaveRecord, readAutosave } from './autosave';
 import { type Answer, DocumentController, type SaveKind } from './document';
 import { type EngineProcess, EngineSupervisor } from './engine_supervisor';
 import { buildMenuTemplate } from './menu';
 import { RecentFiles } from './recent_files';
-import { APP_SCHEME, APP_URL, contentType, CONTENT_SECURITY_POLICY, isTrustedSender, resolveAppFile } from './security';
+import { APP_SCHEME, APP_URL, contentType, CONTENT_SECURITY_POLICY, grantsPermission, isTrustedSender, resolveAppFile } from './security';
 import { APP_NAME, windowTitle } from './title';
 import { DEFAULT_WINDOW_STATE, fitToDisplays, MIN_SIZE, parseWindowState, type WindowState } from './window_state';
 
@@ -48,7 +48,7 @@ const FILES = {
   recent: join(DATA, 'recent-files.json'),
   autosave: join(DATA, 'autosave', 'unsaved-project.json'),
 };
-const PROJECT_FILTERS = [{ name: 'Backprop Studio project', extensions: ['json'] }];
+const PROJECT_FILTERS = [{ name: 'Backprop Studio project', extensions: ['bpstudio', 'json'] }];
 const EXPORT_FILTERS: Record<SaveKind, Electron.FileFilter[]> = {
   project: PROJECT_FILTERS,
   weights: [{ name: 'Weights JSON', extensions: ['json'] }],
@@ -76,7 +76,7 @@ function notify(message: string): void {
 
 /** The first argument that names a project file (argv holds the executable and, unpackaged, the app path). */
 function projectArgument(argv: readonly string[]): string | null {
-  return argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith('-') && a.toLowerCase().endsWith('.json')) ?? null;
+  return argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith('-') && isProjectFileName(a)) ?? null;
 }
 
 // ---- dialogs -------------------------------------------------------------------------------
@@ -152,6 +152,7 @@ function trusted(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
 }
 
 const Text = v.pipe(v.string(), v.maxLength(LIMITS.fileBytes));
+const Bytes = v.pipe(v.instance(Uint8Array), v.check((bytes) => bytes.length <= LIMITS.fileBytes, 'too large'));
 const Kind = v.picklist(['weights', 'pytorch', 'onnx']);
 
 function handle<A extends unknown[]>(channel: string, args: v.GenericSchema<unknown, A>, fn: (...a: A) => Promise<unknown>): void {
@@ -167,7 +168,7 @@ function registerIpc(): void {
   });
   handle('doc:save', v.tuple([Text]), (text) => documents.save(text));
   handle('doc:saveAs', v.tuple([Text]), (text) => documents.saveAs(text));
-  handle('doc:export', v.tuple([Kind, Text]), (kind, text) => documents.exportTo(kind, text));
+  handle('doc:export', v.tuple([Kind, v.union([Text, Bytes])]), (kind, content) => documents.exportTo(kind, content));
   handle('doc:openDialog', v.tuple([]), () => documents.openDialog());
 }
 
@@ -361,8 +362,8 @@ app.on('window-all-closed', () => app.quit());
 
 void app.whenReady().then(async () => {
   const appSession = session.defaultSession;
-  appSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  appSession.setPermissionCheckHandler(() => false);
+  appSession.setPermissionRequestHandler((_contents, permission, callback, details) => callback(grantsPermission(permission, details.requestingUrl)));
+  appSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) => grantsPermission(permission, requestingOrigin));
   protocol.handle(APP_SCHEME, async (request) => {
     const file = resolveAppFile(RENDERER_ROOT, request.url);
     const body = file ? await fs.readFile(file).catch(() => null) : null;

@@ -57,7 +57,7 @@ const api: DesktopApi = {
   documentChanged: (text: string | null) => ipcRenderer.send('doc:changed', text),
   save: (text: string) => ipcRenderer.invoke('doc:save', text),
   saveAs: (text: string) => ipcRenderer.invoke('doc:saveAs', text),
-  saveExport: (kind: ExportKind, text: string) => ipcRenderer.invoke('doc:export', kind, text),
+  saveExport: (kind: ExportKind, content: string | Uint8Array) => ipcRenderer.invoke('doc:export', kind, content),
   openDialog: () => ipcRenderer.invoke('doc:openDialog'),
   onFileOpened: (listener) => listen('file:opened', (file) => (isFile(file) ? [file] as [OpenedFile] : null), listener),
   onMenu: (listener) => listen('menu', (command) => (isCommand(command) ? [command] as [MenuCommand] : null), listener),

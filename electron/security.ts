@@ -70,6 +70,19 @@ export function resolveAppFile(root: string, url: string): string | null {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? null : file;
 }
 
+/** The only permissions the page gets: the clipboard, for copying and pasting nodes between windows. */
+const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-read', 'clipboard-sanitized-write']);
+
+/** Whether a permission is granted: the clipboard ones, to the app's own page; nothing to anyone else. */
+export function grantsPermission(permission: string, requestingUrl: string): boolean {
+  if (!GRANTED_PERMISSIONS.has(permission)) return false;
+  try {
+    return originOf(new URL(requestingUrl)) === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a message comes from the app's own page, in the main frame (not an iframe, not another origin). */
 export function isTrustedSender(frame: { url: string; parent: unknown } | null | undefined): boolean {
   if (!frame || frame.parent) return false;

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readTextFile, saveAtomically } from './io/file';
+import { exportOnnx } from './io/onnx';
 import { exportPytorch } from './io/pytorch';
 import { exportWeights, loadWeights, parseWeights } from './io/weights';
 import { compile } from './project/compile';
@@ -24,10 +25,12 @@ Commands:
                                train; --jsonl prints one JSON object per epoch,
                                --out saves the trained project; WEBGPU_BACKEND
                                picks Dawn's backend (e.g. opengles)
-  export FILE --format weights|pytorch|project [--out PATH]
+  export FILE --format weights|pytorch|project|onnx [--out PATH]
                                write the weights (PyTorch state_dict naming), a
                                PyTorch script that trains the network as the app
-                               does, or the project; to stdout without --out
+                               does, the project, or the network with its weights
+                               as an ONNX model; to stdout without --out (ONNX,
+                               being binary, needs --out)
   import-weights FILE WEIGHTS.json --out FILE
                                load weights JSON into a project and save it
 
@@ -69,9 +72,10 @@ async function readProject(file: string): Promise<Project> {
   return about(file, () => loadProject(text));
 }
 
-async function write(io: Io, text: string, out: string | undefined): Promise<void> {
-  if (out === undefined) io.out(text);
-  else await saveAtomically(out, text);
+async function write(io: Io, content: string | Uint8Array, out: string | undefined): Promise<void> {
+  if (out !== undefined) await saveAtomically(out, content);
+  else if (typeof content === 'string') io.out(content);
+  else throw new UsageError('An ONNX model is binary, so it is not written to the terminal: give --out PATH');
 }
 
 function epochsOption(value: string | undefined): number | undefined {
@@ -181,17 +185,18 @@ async function run(args: string[], io: Io): Promise<void> {
     case 'export': {
       needs(files, 1, 'export');
       const format = flags.format;
-      if (format !== 'weights' && format !== 'pytorch' && format !== 'project') {
-        throw new UsageError(`export needs --format weights, pytorch or project${format === undefined ? '' : `, not "${format}"`}`);
+      if (format !== 'weights' && format !== 'pytorch' && format !== 'project' && format !== 'onnx') {
+        throw new UsageError(`export needs --format weights, pytorch, project or onnx${format === undefined ? '' : `, not "${format}"`}`);
       }
       const project = await readProject(files[0]);
-      const text = format === 'project'
+      const content = format === 'project'
         ? serializeProject(project)
         : await about(files[0], () => {
           const graph = compile(project);
+          if (format === 'onnx') return exportOnnx(project, graph);
           return format === 'weights' ? exportWeights(graph.module) : exportPytorch(project, graph);
         });
-      return write(io, text, flags.out);
+      return write(io, content, flags.out);
     }
     case 'import-weights': {
       needs(files, 2, 'import-weights');

@@ -48,18 +48,18 @@ export async function readTextFile(path: string): Promise<string> {
 }
 
 /**
- * Saves text to `path` atomically: a temporary file in the same folder is written and flushed,
- * the existing file (if any) is copied to `path.bak`, and the temporary file is renamed over
- * `path`. If any step fails, the temporary file is removed, `path` is as it was, and a
+ * Saves text (as UTF-8) or bytes to `path` atomically: a temporary file in the same folder is
+ * written and flushed, the existing file (if any) is copied to `path.bak`, and the temporary file
+ * is renamed over `path`. If any step fails, the temporary file is removed, `path` is as it was, and a
  * ProjectError says why.
  */
-export async function saveAtomically(path: string, text: string): Promise<void> {
+export async function saveAtomically(path: string, content: string | Uint8Array): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   let backingUp = false;
   try {
     const handle = await fs.open(temp, 'wx');
     try {
-      await handle.writeFile(text, 'utf8');
+      await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();

@@ -7,7 +7,6 @@
  */
 import type { CompiledGraph } from '../project/compile';
 import { formatFloat32, formatNested } from '../project/json';
-import { inputPorts } from '../project/ports';
 import type { Project, ProjectNode } from '../project/schema';
 import { exportWeights } from './weights';
 
@@ -105,10 +104,8 @@ const PREAMBLE_NAMES = new Set(['self', 'torch', 'model', 'samples', 'targets'])
  * weights (trained or not); `project` the data and training settings.
  */
 export function exportPytorch(project: Project, graph: CompiledGraph): string {
-  const { order } = graph;
+  const { order, sources } = graph;
   const nameOf = (n: ProjectNode): string => n.name ?? n.id;
-  const sourceOf = new Map(project.edges.map((e) => [`${e.to.node}\0${e.to.port}`, e.from.node]));
-  const sources = new Map(order.map((n) => [n.id, inputPorts(n).map((p) => sourceOf.get(`${n.id}\0${p}`) as string)]));
   // Local variables are the node names, renamed where they would hide a name the script uses.
   const used = new Set(order.map(nameOf));
   const variable = new Map(order.map((n) => {

@@ -78,6 +78,8 @@ export interface CompiledGraph {
   order: readonly ProjectNode[];
   /** The inferred value (shape, classes or not) of every node, by id. */
   values: ReadonlyMap<string, ValueInfo>;
+  /** What feeds each node, by id: the source node of each of its input ports, in port order. */
+  sources: ReadonlyMap<string, readonly string[]>;
   /** The node whose scalar value training minimises: the loss node, or a scalar output. */
   objective: string;
   /** The network's output that the records show: what feeds the loss, or the objective itself. */
@@ -454,5 +456,5 @@ export function compile(project: Project, options: CompileOptions = {}): Compile
   const targets = targetNode && data?.targets
     ? torch.tensor(data.targets, { dtype: Array.isArray(data.targets[0]) ? 'float32' : 'int64' })
     : null;
-  return { module, order, values, objective, prediction, samples, targets };
+  return { module, order, values, sources: preds, objective, prediction, samples, targets };
 }

@@ -1,7 +1,9 @@
 /**
- * Project files in and out. In a browser: a file picker or a drop to open, a download to save.
- * In the desktop app, main holds the file (native dialogs, atomic saves); the page sends it text.
+ * Project files in and out. In a browser: a file picker or a drop to open, a download to save
+ * or export. In the desktop app, main holds the file (native dialogs, atomic saves); the page
+ * sends it text, or an ONNX model's bytes.
  */
+import { EXPORT_EXTENSIONS, type ExportKind, projectBaseName } from '../../electron/api';
 import { loadProject, type Problem, type Project, ProjectError, serializeProject } from '../../engine/protocol';
 
 /** A file's text as a project, or every problem that stops it from being one. */
@@ -32,12 +34,20 @@ export function projectText(project: Project): { text: string } | { error: strin
 export function fileNameFor(project: Project, current: string | null): string {
   if (current) return current.split(/[\\/]/).at(-1) as string;
   const base = (project.title ?? 'network').trim().replace(/[^\w\- ]+/g, '').replace(/\s+/g, '-').toLowerCase();
-  return `${base || 'network'}.json`;
+  return `${base || 'network'}.bpstudio`;
 }
 
-/** Saves text by download (browser mode). */
-export function download(text: string, name: string): void {
-  const blob = new Blob([text], { type: 'application/json' });
+/** An export's name in a browser: the project's file name (or title) with the export's ending. */
+export function exportFileName(project: Project, current: string | null, kind: ExportKind): string {
+  return `${projectBaseName(fileNameFor(project, current))}${EXPORT_EXTENSIONS[kind]}`;
+}
+
+/** The media type a browser is given for each export. */
+export const EXPORT_TYPES: Record<ExportKind, string> = { weights: 'application/json', pytorch: 'text/x-python', onnx: 'application/octet-stream' };
+
+/** Saves text or bytes by download (browser mode). */
+export function download(content: string | Uint8Array<ArrayBuffer>, name: string, type = 'application/json'): void {
+  const blob = new Blob([content], { type });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

@@ -15,6 +15,8 @@ import {
   type EpochRecord,
   type Event,
   type EventOf,
+  type Exported,
+  type ExportFormat,
   parseEvent,
   type Request,
   type RequestOf,
@@ -152,7 +154,10 @@ export function createEngineClient(transport: Transport): EngineClient {
     reset: () => send('reset', {}) as Promise<EventOf<'weights'>>,
     setWeights: (values) => send('setWeights', { weights: values }) as Promise<EventOf<'weights'>>,
     trace: async (sample, epoch) => ((await send('trace', epoch === undefined ? { sample } : { sample, epoch })) as EventOf<'traced'>).trace as Trace,
-    export: async (format) => ((await send('export', { format })) as EventOf<'exported'>).text,
+    async export<F extends ExportFormat>(format: F): Promise<Exported<F>> {
+      const event = (await send('export', { format })) as EventOf<'exported'>;
+      return (format === 'onnx' ? event.bytes : event.text) as Exported<F>;
+    },
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

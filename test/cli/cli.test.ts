@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../engine/cli';
+import { exportOnnx } from '../../engine/io/onnx';
+import { compile } from '../../engine/project/compile';
 import { loadProject } from '../../engine/project/load';
 import { expectClose, type FTensor, loadFixture, TOL } from '../engine/fixture';
 import { EXAMPLE_FILES, exampleDoc, exampleText } from '../engine/project/helpers';
@@ -61,6 +63,7 @@ describe('backprop (the launcher)', () => {
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^Usage: backprop <command> \[options\]/);
     for (const command of ['check FILE', 'train FILE', 'export FILE', 'import-weights FILE']) expect(result.stdout).toContain(command);
+    expect(result.stdout).toContain('export FILE --format weights|pytorch|project|onnx [--out PATH]');
   }, 60_000);
 
   it('trains the seed tutorial as PyTorch does, one JSON line per epoch', async () => {
@@ -175,13 +178,23 @@ describe('backprop export and import-weights', () => {
     const out = join(dir, 'copy.json');
     expect(await cli('export', example('xor.json'), '--format', 'project', '--out', out)).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(out, 'utf8')).toBe(exampleText('xor.json'));
-    expect(await cli('export', example('xor.json'), '--format', 'onnx')).toMatchObject({ code: 1, stderr: 'export needs --format weights, pytorch or project, not "onnx" (see backprop --help).\n' });
+    expect(await cli('export', example('xor.json'), '--format', 'tflite')).toMatchObject({ code: 1, stderr: 'export needs --format weights, pytorch, project or onnx, not "tflite" (see backprop --help).\n' });
   });
 
   it('exports a PyTorch script', async () => {
     const { code, stdout } = await cli('export', example('xor.json'), '--format', 'pytorch');
     expect(code).toBe(0);
     expect(stdout).toContain('optimizer = torch.optim.SGD(params, lr=0.5, momentum=0.9)');
+  });
+
+  it('exports an ONNX model to the file given with --out, never to the terminal', async () => {
+    const out = join(dir, 'xor.onnx');
+    expect(await cli('export', example('xor.json'), '--format', 'onnx', '--out', out)).toEqual({ code: 0, stdout: '', stderr: '' });
+    const project = loadProject(exampleText('xor.json'));
+    expect(new Uint8Array(readFileSync(out))).toEqual(exportOnnx(project, compile(project)));
+    expect(await cli('export', example('xor.json'), '--format', 'onnx')).toEqual({
+      code: 1, stdout: '', stderr: 'An ONNX model is binary, so it is not written to the terminal: give --out PATH (see backprop --help).\n',
+    });
   });
 
   it('imports Python\'s state_dict dump into a project', async () => {

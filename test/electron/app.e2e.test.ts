@@ -62,11 +62,11 @@ describe.skipIf(reason)(`the desktop app${reason ? ` (skipped: ${reason})` : ''}
 
   it('opens an example, trains it in the engine process, saves it and reopens it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'bps-electron-'));
-    const file = join(home, 'xor.bpstudio.json');
+    const file = join(home, 'xor.bpstudio');
     copyFileSync(join(ROOT, 'assets/examples/xor.json'), file);
 
     let page = await launch(file, home);
-    await titleOf(page, 'xor.bpstudio.json — Backprop Studio');
+    await titleOf(page, 'xor.bpstudio — Backprop Studio');
     const project = JSON.parse(readFileSync(file, 'utf8'));
     expect(await engineRequest(page, { type: 'open', project })).toMatchObject({ type: 'opened', problems: [] });
     expect(await engineRequest(page, { type: 'train', epochs: 50 })).toMatchObject({ type: 'trained', reason: 'finished', epoch: 50 });
@@ -77,7 +77,7 @@ describe.skipIf(reason)(`the desktop app${reason ? ` (skipped: ${reason})` : ''}
     await app?.close();
 
     page = await launch(file, home);
-    await titleOf(page, 'xor.bpstudio.json');
+    await titleOf(page, 'xor.bpstudio');
     const reopened = JSON.parse(readFileSync(file, 'utf8'));
     expect(await engineRequest(page, { type: 'open', project: reopened })).toMatchObject({ type: 'opened', problems: [] });
     const weights = await engineRequest(page, { type: 'export', format: 'weights' });
@@ -86,7 +86,7 @@ describe.skipIf(reason)(`the desktop app${reason ? ` (skipped: ${reason})` : ''}
 
   it('denies new windows and navigation away from the app', async () => {
     const home = mkdtempSync(join(tmpdir(), 'bps-electron-'));
-    const file = join(home, 'xor.bpstudio.json');
+    const file = join(home, 'xor.bpstudio');
     copyFileSync(join(ROOT, 'assets/examples/xor.json'), file);
     const page = await launch(file, home);
     type Browserish = { open(url: string): unknown; location: { href: string } };

@@ -39,7 +39,7 @@ describe('electron-builder.yml', () => {
     expect(config.asar).toBe(true);
     expect(config.asarUnpack).toContain('node_modules/webgpu/**/*.node');
     expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false });
-    expect(config.fileAssociations[0]).toMatchObject({ ext: 'bpstudio.json', name: 'Backprop Studio project' });
+    expect(config.fileAssociations[0]).toMatchObject({ ext: 'bpstudio', name: 'Backprop Studio project' });
     for (const icon of [config.mac.icon, config.win.icon, `${config.linux.icon}/512x512.png`]) {
       expect(existsSync(`${root}${icon}`), icon).toBe(true);
       expect(readFileSync(`${root}${icon}`).subarray(1, 4).toString()).toBe('PNG');

@@ -20,7 +20,7 @@ function setup(answers: { save?: Answer; savePath?: string | null; openPath?: st
       return answers.save ?? 'cancel';
     },
     pickOpenPath: async () => answers.openPath ?? null,
-    pickSavePath: async () => (answers.savePath === undefined ? join(dir, 'picked.bpstudio.json') : answers.savePath),
+    pickSavePath: async () => (answers.savePath === undefined ? join(dir, 'picked.bpstudio') : answers.savePath),
     pageText: async () => (answers.pageText === undefined ? '{"page": true}' : answers.pageText),
     showFile: (file) => shown.push(file),
     showError: (message) => errors.push(message),
@@ -36,12 +36,12 @@ function setup(answers: { save?: Answer; savePath?: string | null; openPath?: st
 describe('the document in main', () => {
   it('opens a file, shows it, and remembers it in Open Recent', async () => {
     const t = setup();
-    const file = join(t.dir, 'xor.bpstudio.json');
+    const file = join(t.dir, 'xor.bpstudio');
     await fs.writeFile(file, '{"x": 1}');
     await t.doc.open(file);
     expect(t.shown).toEqual([{ path: file, text: '{"x": 1}' }]);
     expect(t.recent.list).toEqual([file]);
-    expect(t.titles.at(-1)).toBe('xor.bpstudio.json — Backprop Studio');
+    expect(t.titles.at(-1)).toBe('xor.bpstudio — Backprop Studio');
   });
 
   it('says in one sentence why a file cannot be opened, and drops it from Open Recent', async () => {
@@ -61,10 +61,10 @@ describe('the document in main', () => {
     await t.autosaver.flush();
     expect(await readAutosave(t.autosaveFile)).toMatchObject({ text: '{"v": 1}', path: null });
     const path = await t.doc.save();
-    expect(path).toBe(join(t.dir, 'picked.bpstudio.json'));
+    expect(path).toBe(join(t.dir, 'picked.bpstudio'));
     expect(await fs.readFile(path as string, 'utf8')).toBe('{"page": true}');
     expect(t.doc.dirty).toBe(false);
-    expect(t.titles.at(-1)).toBe('picked.bpstudio.json — Backprop Studio');
+    expect(t.titles.at(-1)).toBe('picked.bpstudio — Backprop Studio');
     expect(existsSync(t.autosaveFile)).toBe(false);
   });
 
@@ -96,7 +96,7 @@ describe('the document in main', () => {
     const save = setup({ save: 'save' });
     save.doc.changed('{}');
     expect(await save.doc.confirmDiscard('close')).toBe(true);
-    expect(existsSync(join(save.dir, 'picked.bpstudio.json'))).toBe(true);
+    expect(existsSync(join(save.dir, 'picked.bpstudio'))).toBe(true);
 
     const cancelledSave = setup({ save: 'save', savePath: null });
     cancelledSave.doc.changed('{}');
@@ -132,9 +132,21 @@ describe('the document in main', () => {
 
   it('exports to the place picked, with the kind\'s file name', async () => {
     const t = setup({ savePath: undefined });
-    expect(suggestedName('/a/xor.bpstudio.json', 'weights')).toBe('xor.weights.json');
+    expect(suggestedName('/a/xor.bpstudio', 'weights')).toBe('xor.weights.json');
     expect(suggestedName(null, 'pytorch')).toBe('Untitled.py');
+    // Saves named by version 0.1 (.bpstudio.json) and plain JSON files lose their whole ending.
+    expect(suggestedName('/a/xor.bpstudio.json', 'pytorch')).toBe('xor.py');
+    expect(suggestedName('C:\\nets\\iris.json', 'onnx')).toBe('iris.onnx');
+    expect(suggestedName('/a/xor.json', 'project')).toBe('xor.bpstudio');
     const path = await t.doc.exportTo('weights', '{"w": [1]}');
     expect(await fs.readFile(path as string, 'utf8')).toBe('{"w": [1]}');
+  });
+
+  it('exports bytes as they are (an ONNX model)', async () => {
+    const t = setup({ savePath: undefined });
+    expect(suggestedName('/a/xor.bpstudio', 'onnx')).toBe('xor.onnx');
+    const bytes = Uint8Array.from([0x08, 0x08, 0x12, 0xff, 0x00, 0x80]);
+    const path = await t.doc.exportTo('onnx', bytes);
+    expect(new Uint8Array(await fs.readFile(path as string))).toEqual(bytes);
   });
 });

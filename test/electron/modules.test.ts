@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Autosaver, readAutosave } from '../../electron/autosave';
 import { electronBinary } from '../../electron/binary';
 import { addRecent, MAX_RECENT, parseRecent, RecentFiles, removeRecent } from '../../electron/recent_files';
-import { APP_URL, CONTENT_SECURITY_POLICY, isTrustedSender, resolveAppFile } from '../../electron/security';
+import { APP_URL, CONTENT_SECURITY_POLICY, grantsPermission, isTrustedSender, resolveAppFile } from '../../electron/security';
 import { windowTitle } from '../../electron/title';
 import { DEFAULT_WINDOW_STATE, fitToDisplays, MIN_SIZE, parseWindowState } from '../../electron/window_state';
 
@@ -124,8 +124,8 @@ describe('autosave', () => {
 
 describe('the window title', () => {
   it('shows the file name, an unsaved mark, and the app', () => {
-    expect(windowTitle('/home/ada/nets/xor.bpstudio.json', false)).toBe('xor.bpstudio.json — Backprop Studio');
-    expect(windowTitle('/home/ada/nets/xor.bpstudio.json', true)).toBe('• xor.bpstudio.json — Backprop Studio');
+    expect(windowTitle('/home/ada/nets/xor.bpstudio', false)).toBe('xor.bpstudio — Backprop Studio');
+    expect(windowTitle('/home/ada/nets/xor.bpstudio', true)).toBe('• xor.bpstudio — Backprop Studio');
     expect(windowTitle(null, true)).toBe('• Untitled — Backprop Studio');
   });
 });
@@ -153,6 +153,15 @@ describe('security rules', () => {
     expect(isTrustedSender({ url: 'file:///tmp/x.html', parent: null })).toBe(false);
     expect(isTrustedSender({ url: 'not a url', parent: null })).toBe(false);
     expect(isTrustedSender(null)).toBe(false);
+  });
+
+  it('grants the app page the clipboard (copy and paste of nodes) and nothing else to anyone', () => {
+    expect(grantsPermission('clipboard-read', APP_URL)).toBe(true);
+    expect(grantsPermission('clipboard-sanitized-write', 'app://bundle')).toBe(true);
+    for (const permission of ['media', 'geolocation', 'notifications', 'openExternal', 'fileSystem']) expect(grantsPermission(permission, APP_URL), permission).toBe(false);
+    expect(grantsPermission('clipboard-read', 'https://evil.example/')).toBe(false);
+    expect(grantsPermission('clipboard-read', 'file:///tmp/x.html')).toBe(false);
+    expect(grantsPermission('clipboard-read', '')).toBe(false);
   });
 
   it('has a strict Content-Security-Policy: own scripts only, no eval, no objects, no framing', () => {
