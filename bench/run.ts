@@ -186,8 +186,12 @@ for (const [label, workload, here, issue, ok] of targets) {
 // The targets are the CPU engine's.
 if (backend === 'cpu' && targetRows.length > 1) console.log(`${table(targetRows)}\n`);
 
-// The editor's benchmark (issue 6): a 500-node graph in headless Chromium, in its own process.
+// The editor's benchmark (issue 6): a 500-node graph, and the training view's (issue 7): a
+// 10,000-epoch run with live charts; each in headless Chromium, in its own process.
 if (backend === 'cpu' && !process.argv.includes('--only')) {
-  const editor = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('bench/editor.ts')], { encoding: 'utf8' });
-  console.log((editor.stdout.trim() || `editor: ${(editor.stderr || 'no result').trim().split('\n').slice(-1)[0]}`) + '\n');
+  for (const [name, script] of [['editor', 'bench/editor.ts'], ['training view', 'bench/training_view.ts']]) {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(script)], { encoding: 'utf8' });
+    const printed = run.stdout.trim().split('\n').filter((line) => line.startsWith(name)).join('\n');
+    console.log((printed || `${name}: ${(run.stderr || 'no result').trim().split('\n').slice(-1)[0]}`) + '\n');
+  }
 }

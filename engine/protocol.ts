@@ -38,9 +38,11 @@ export type ComputedWeights = v.InferOutput<typeof ComputedWeightsSchema>;
 
 const EpochRecordSchema = v.strictObject({ epoch: v.pipe(v.number(), v.integer(), v.minValue(1)), loss: anyNumber, outputs: Values });
 
-/** What `export` writes: weights JSON, a PyTorch script that trains as the app does, or the project. */
-const ExportFormatSchema = v.picklist(['weights', 'pytorch', 'project']);
+/** What `export` writes: weights JSON, a PyTorch script that trains as the app does, the project, or an ONNX model. */
+const ExportFormatSchema = v.picklist(['weights', 'pytorch', 'project', 'onnx']);
 export type ExportFormat = v.InferOutput<typeof ExportFormatSchema>;
+/** What an export is: text, except the ONNX model's bytes. */
+export type Exported<F extends ExportFormat> = F extends 'onnx' ? Uint8Array<ArrayBuffer> : string;
 
 function request<T extends string, E extends v.ObjectEntries>(type: T, entries: E) {
   return v.strictObject({ type: v.literal(type), id: requestId, ...entries });
@@ -62,13 +64,15 @@ export const RequestSchema = v.variant('type', [
    * Train from where training stands. `epochs`: how many more epochs (default: up to the
    * project's training.epochs; none when those are done). `until`: 'end' (default) runs them all,
    * 'epoch' or 'batch' runs one epoch or one optimizer step and then pauses. `weights` (default
-   * true): whether progress messages carry the current weights. Answered by `progress` messages
-   * and one `trained`.
+   * true): whether progress messages carry the current weights. `snapshots` (default 0: none):
+   * progress carries the weights after every epoch that is a multiple of this, for a weight
+   * history. Answered by `progress` messages and one `trained`.
    */
   request('train', {
     epochs: v.optional(count(LIMITS.epochs)),
     until: v.optional(v.picklist(['end', 'epoch', 'batch'])),
     weights: v.optional(v.boolean()),
+    snapshots: v.optional(count(LIMITS.epochs)),
   }),
   /** Pause training after the current step; the running request gets `trained` 'paused', this one `ok`. */
   request('pause', {}),
@@ -90,7 +94,8 @@ export const RequestSchema = v.variant('type', [
   request('trace', { sample: count(LIMITS.rows), epoch: v.optional(count(LIMITS.epochs)) }),
   /**
    * The weights JSON (state_dict naming), a PyTorch script of the project with the current
-   * weights, or the project with the current weights and history. Answered by `exported`.
+   * weights, the project with the current weights and history, or the inference graph with the
+   * current weights as an ONNX model. Answered by `exported`.
    */
   request('export', { format: ExportFormatSchema }),
 ], 'an unknown request type');
@@ -162,6 +167,8 @@ const TraceNodeSchema = v.strictObject({
   output: Values,
   /** dL/d(output), summed over everything the output feeds; null where no gradient reaches it. */
   grad: v.nullable(Values),
+  /** PyTorch's name of the backward function that made the output (AddmmBackward0, ReluBackward0, …); absent for data. */
+  gradFn: v.optional(v.string()),
 });
 
 const TraceParameterSchema = v.strictObject({
@@ -208,6 +215,8 @@ export const EventSchema = v.variant('type', [
     batch: v.optional(count(LIMITS.rows)),
     /** The weights after the last step, when the train request asked for them. */
     weights: v.optional(ComputedWeightsSchema),
+    /** The weights after each epoch of these records that the train request's `snapshots` asked for. */
+    snapshots: v.optional(v.array(v.strictObject({ epoch: count(LIMITS.epochs), weights: ComputedWeightsSchema }))),
   }),
   reply('trained', {
     reason: v.picklist(['finished', 'paused', 'cancelled', 'failed']),
@@ -221,7 +230,13 @@ export const EventSchema = v.variant('type', [
   /** Answers reset and setWeights: every parameter now, and the epochs completed. */
   reply('weights', { weights: ComputedWeightsSchema, epoch: count(LIMITS.epochs) }),
   reply('traced', { trace: TraceSchema }),
-  reply('exported', { format: ExportFormatSchema, text: v.string() }),
+  reply('exported', {
+    format: ExportFormatSchema,
+    /** The text formats' export. */
+    text: v.optional(v.string()),
+    /** The ONNX model (binary: messages are structured clones, which carry typed arrays). */
+    bytes: v.optional(v.instance(Uint8Array)),
+  }),
   /** Something the user should know that is no answer to a request (e.g. the engine restarted). */
   v.strictObject({ type: v.literal('notice'), message: v.string() }),
   /** A request could not be done (requestId: which), or a message could not be read. */
@@ -288,7 +303,7 @@ export interface EngineClient {
   reset(): Promise<EventOf<'weights'>>;
   setWeights(weights: Weights): Promise<EventOf<'weights'>>;
   trace(sample: number, epoch?: number): Promise<Trace>;
-  export(format: ExportFormat): Promise<string>;
+  export<F extends ExportFormat>(format: F): Promise<Exported<F>>;
   /** Events that answer no request: notice, and errors without a requestId. Returns an unsubscribe. */
   onEvent(listener: (event: EventOf<'notice'> | EventOf<'error'>) => void): () => void;
   /** Stops the host (the Worker) or lets go of the channel. */
@@ -306,6 +321,8 @@ export { formatFloat32, roundFloat32 } from './project/json';
 // PyTorch's printed form of numbers and tensors (tensor-free), for rows a user copies.
 export { formatFixed, formatScientific, formatValues } from './format';
 export { ProjectError } from './project/problems';
+// CSV import (papaparse, no Node APIs), for the data panel.
+export { type CsvOptions, importCsv } from './io/csv';
 
 /**
  * The Electron utility process running the host says it is alive this often, on its parent port

@@ -7,9 +7,10 @@
  * Training runs in slices of a few milliseconds, yielding to the event loop between them, so
  * pause, cancel and trace requests are handled between optimizer steps while training runs.
  * Every epoch's record is sent, batched so the app gets at most PROGRESS_PER_SECOND messages a
- * second however fast the epochs are.
+ * second however fast the epochs are. On the GPU the weights are read back only for what needs
+ * them: a progress message that carries them, a snapshot, a trace.
  */
-import { type Event, parseRequest, PROGRESS_PER_SECOND, type Request } from '../protocol';
+import { type Event, type EventOf, parseRequest, PROGRESS_PER_SECOND, type Request } from '../protocol';
 import { ProjectError } from '../project/problems';
 import type { EpochRecord } from '../project/schema';
 import { problemsOf, Session } from './session';
@@ -28,6 +29,7 @@ const SLICE_MS = 10;
 const PROGRESS_INTERVAL_MS = 1000 / PROGRESS_PER_SECOND;
 
 type Until = 'end' | 'epoch' | 'batch';
+type Snapshot = NonNullable<EventOf<'progress'>['snapshots']>[number];
 
 interface Run {
   id: number;
@@ -35,10 +37,15 @@ interface Run {
   target: number;
   until: Until;
   weights: boolean;
-  /** Records not sent yet, and whether a step was taken since the last progress message. */
+  /** Every this many epochs the weights go with the progress (0: never). */
+  snapshotEvery: number;
+  /** Records and snapshots not sent yet, and whether a step was taken since the last progress message. */
   pending: EpochRecord[];
+  snapshots: Snapshot[];
   stepped: boolean;
   lastSent: number;
+  /** The progress messages under way, in order (each may wait for a read back). */
+  sending: Promise<void>;
 }
 
 /** A macrotask turn: setImmediate under Node, a MessageChannel round trip in a Worker (setTimeout would clamp to 4 ms). */
@@ -57,14 +64,14 @@ const yieldToLoop: () => Promise<void> = typeof setImmediate === 'function'
 export function createHost(send: Send): Host {
   let session: Session | null = null;
   let run: Run | null = null;
-  let paused: Pick<Run, 'target' | 'weights'> | null = null;
+  let paused: Pick<Run, 'target' | 'weights' | 'snapshotEvery'> | null = null;
   /**
-   * Requests wait, in order, for an earlier one that waits on the device (open, reset) and for a
-   * step in flight (on the GPU it reads its values back): `waiting` of them, answered by `queue`.
+   * Requests wait, in order, for an earlier one that waits on the device (open, reset, trace, …)
+   * and for work of the training in flight (a step, a read back): `waiting` of them, answered by `queue`.
    */
   let waiting = 0;
   let queue = Promise.resolve();
-  let stepping: Promise<EpochRecord | null> | null = null;
+  let inFlight: Promise<unknown> | null = null;
 
   /** A refusal in one sentence, answered as an error to the request. */
   const refuse = (message: string): never => {
@@ -72,30 +79,43 @@ export function createHost(send: Send): Host {
   };
   const current = (): Session => session ?? refuse('No project is open; open one first.');
 
-  function flush(r: Run): void {
+  /** Sends what the run has not sent yet, after the messages under way; the weights read back first when it carries them. */
+  function flush(r: Run): Promise<void> {
+    const sending = r.sending.catch(() => undefined).then(() => sendProgress(r));
+    r.sending = sending;
+    return sending;
+  }
+
+  async function sendProgress(r: Run): Promise<void> {
     if (r.pending.length === 0 && !r.stepped) return;
     const s = current();
+    if (r.weights) await s.sync();
     send({
       type: 'progress',
       id: r.id,
       records: r.pending,
       batch: s.stepper.batch,
       ...(r.weights ? { weights: s.weights() } : {}),
+      ...(r.snapshots.length > 0 ? { snapshots: r.snapshots } : {}),
     });
     r.pending = [];
+    r.snapshots = [];
     r.stepped = false;
     r.lastSent = performance.now();
   }
 
-  /** Ends the running training now, reporting why; paused training can be resumed. */
-  function stop(reason: 'finished' | 'paused' | 'cancelled' | 'failed', message?: string): void {
-    const r = run;
-    if (!r) return;
+  /** Ends training run `r` (by default the running one) now, reporting why; paused training can be resumed. */
+  async function stop(reason: 'finished' | 'paused' | 'cancelled' | 'failed', message?: string, r = run): Promise<void> {
+    if (!r || run !== r) return;
     run = null;
+    paused = reason === 'paused' ? { target: r.target, weights: r.weights, snapshotEvery: r.snapshotEvery } : null;
     try {
-      flush(r);
+      await flush(r);
+    } catch (e) {
+      // A read back that failed (the GPU lost) loses no record: they go without the weights.
+      if (r.pending.length > 0) send({ type: 'progress', id: r.id, records: r.pending, batch: current().stepper.batch });
+      message ??= problemsOf(e).map((p) => p.message).join(' ');
     } finally {
-      paused = reason === 'paused' ? { target: r.target, weights: r.weights } : null;
       send({ type: 'trained', id: r.id, reason, epoch: current().epoch, ...(message ? { message } : {}) });
     }
   }
@@ -105,32 +125,55 @@ export function createHost(send: Send): Host {
     while (run === r) {
       const sliceEnd = performance.now() + SLICE_MS;
       do {
-        if (s.epoch >= r.target && s.stepper.batch === 0) return stop('finished');
+        if (s.epoch >= r.target && s.stepper.batch === 0) return busy(stop('finished', undefined, r));
         // Requests that came during a step on the GPU go first (they may pause or cancel).
         if (waiting > 0) break;
         let record: EpochRecord | null;
-        const step = (stepping = s.step());
         try {
-          record = await step;
+          record = await busy(step(s, r));
         } catch (e) {
-          return stop('failed', problemsOf(e).map((p) => p.message).join(' '));
-        } finally {
-          stepping = null;
+          return busy(stop('failed', problemsOf(e).map((p) => p.message).join(' '), r));
         }
         r.stepped = true;
         if (record) r.pending.push(record);
-        if (r.until === 'batch' || (r.until === 'epoch' && record)) return stop('paused');
+        if (r.until === 'batch' || (r.until === 'epoch' && record)) return busy(stop('paused', undefined, r));
       } while (performance.now() < sliceEnd);
-      if (performance.now() - r.lastSent >= PROGRESS_INTERVAL_MS) flush(r);
+      if (run === r && performance.now() - r.lastSent >= PROGRESS_INTERVAL_MS) {
+        try {
+          await busy(flush(r));
+        } catch (e) {
+          return busy(stop('failed', problemsOf(e).map((p) => p.message).join(' '), r));
+        }
+      }
       await yieldToLoop();
     }
   }
 
-  function start(id: number, target: number, until: Until, weights: boolean): void {
+  /** One step, and the weights of the epoch it ended when they are due with the progress. */
+  async function step(s: Session, r: Run): Promise<EpochRecord | null> {
+    const record = await s.step();
+    if (record && r.snapshotEvery > 0 && record.epoch % r.snapshotEvery === 0) {
+      await s.sync();
+      r.snapshots.push({ epoch: record.epoch, weights: s.weights() });
+    }
+    return record;
+  }
+
+  /** Work of the training that requests arriving meanwhile wait for. */
+  async function busy<T>(work: Promise<T>): Promise<T> {
+    inFlight = work;
+    try {
+      return await work;
+    } finally {
+      inFlight = null;
+    }
+  }
+
+  function start(id: number, target: number, until: Until, options: Pick<Run, 'weights' | 'snapshotEvery'>): void {
     if (run) refuse('Training is already running; pause or cancel it first.');
     current().checkTrainable();
     paused = null;
-    run = { id, target, until, weights, pending: [], stepped: false, lastSent: performance.now() };
+    run = { id, target, until, ...options, pending: [], snapshots: [], stepped: false, lastSent: performance.now(), sending: Promise.resolve() };
     void drive(run);
   }
 
@@ -144,57 +187,56 @@ export function createHost(send: Send): Host {
 
   async function reset(id: number): Promise<void> {
     const s = current();
-    stop('cancelled');
+    await stop('cancelled');
     paused = null;
     await s.reset();
     send({ type: 'weights', id, weights: s.weights(), epoch: 0 });
   }
 
-  /** Answers a request; a promise for those that wait on the device (open, reset). */
+  /** Answers a request; a promise for those that wait on the device or on the training's last messages. */
   function handle(request: Request): Promise<void> | undefined {
     const { id } = request;
     switch (request.type) {
-      case 'open': {
-        stop('cancelled');
-        paused = null;
-        return open(id, request);
-      }
+      case 'open':
+        return stop('cancelled').then(() => {
+          paused = null;
+          return open(id, request);
+        });
       case 'train': {
         const s = current();
         const target = request.epochs === undefined ? s.plannedEpochs : s.epoch + request.epochs;
-        start(id, target, request.until ?? 'end', request.weights ?? true);
+        start(id, target, request.until ?? 'end', { weights: request.weights ?? true, snapshotEvery: request.snapshots ?? 0 });
         return;
       }
       case 'resume': {
         if (run) refuse('Training is already running.');
         if (!paused) return refuse('Nothing is paused; train to start.');
-        start(id, paused.target, request.until ?? 'end', paused.weights);
+        start(id, paused.target, request.until ?? 'end', paused);
         return;
       }
       case 'pause':
-        if (run) stop('paused');
-        send({ type: 'ok', id });
-        return;
+        return stop('paused').then(() => send({ type: 'ok', id }));
       case 'cancel':
-        stop('cancelled');
-        paused = null;
-        send({ type: 'ok', id });
-        return;
+        return stop('cancelled').then(() => {
+          paused = null;
+          send({ type: 'ok', id });
+        });
       case 'reset':
         return reset(id);
       case 'setWeights': {
         if (run) refuse('Pause training before setting weights.');
         const s = current();
-        s.setWeights(request.weights);
-        send({ type: 'weights', id, weights: s.weights(), epoch: s.epoch });
-        return;
+        return s.setWeights(request.weights).then(() => send({ type: 'weights', id, weights: s.weights(), epoch: s.epoch }));
       }
       case 'trace':
-        send({ type: 'traced', id, trace: current().trace(request.sample, request.epoch) });
-        return;
-      case 'export':
-        send({ type: 'exported', id, format: request.format, text: current().export(request.format) });
-        return;
+        return current().trace(request.sample, request.epoch).then((trace) => send({ type: 'traced', id, trace }));
+      case 'export': {
+        const s = current();
+        return s.sync().then(() => {
+          const exported = s.export(request.format);
+          send({ type: 'exported', id, format: request.format, ...(typeof exported === 'string' ? { text: exported } : { bytes: exported }) });
+        });
+      }
     }
   }
 
@@ -202,7 +244,7 @@ export function createHost(send: Send): Host {
 
   return {
     receive(message) {
-      if (waiting === 0 && !stepping) {
+      if (waiting === 0 && !inFlight) {
         const pending = answer(message);
         if (!pending) return;
         waiting++;
@@ -210,7 +252,7 @@ export function createHost(send: Send): Host {
         return;
       }
       waiting++;
-      const step = stepping;
+      const step = inFlight;
       queue = queue.then(() => step).then(() => answer(message), () => answer(message)).finally(() => waiting--);
     },
   };

@@ -1,14 +1,17 @@
 /**
  * The project the host has open: its compiled model, where training stands (epoch, step, the
  * optimizer), the full per-epoch history, and snapshots of the weights and optimizer state after
- * each epoch for tracing earlier epochs. Opening the device, stepping and resetting are async (a
- * GPU is read back after each step); the rest is synchronous. host.ts schedules it.
+ * each epoch for tracing earlier epochs. Opening the device, stepping, resetting, setting weights
+ * and tracing are async: on the GPU the values are read back only when something needs them (a
+ * progress message, a snapshot, a trace). The rest is synchronous. host.ts schedules it.
  */
 import * as torch from '../index';
 import type { NestedArray } from '../index';
+import { exportOnnx } from '../io/onnx';
 import { exportPytorch } from '../io/pytorch';
 import { exportWeights, loadWeights } from '../io/weights';
 import type { ComputedWeights, Device, ExportFormat, Summary, Trace } from '../protocol';
+import { type CompiledGraph, compile } from '../project/compile';
 import { serializeProject, withHistory, withModelValues } from '../project/document';
 import { loadProject } from '../project/load';
 import { type Problem, ProjectError } from '../project/problems';
@@ -53,8 +56,11 @@ export class Session {
   history: EpochRecord[] = [];
   private snapshots = new Map<number, Snapshot>();
   private snapshotStride = 1;
-  /** On the GPU, the weights as of the last read back (so progress can send them while a step runs). */
+  /** On the GPU, the weights as of the last read back, and whether a step changed them since. */
   private readWeights: ComputedWeights = {};
+  private stale = false;
+  /** On the GPU, a CPU copy of the model that traces run on (the GPU's values cannot be listed op by op). */
+  private twin: { graph: CompiledGraph; stepper: Stepper } | null = null;
 
   /** Loads and compiles a document; problems are collected, never thrown. */
   constructor(doc: unknown, state?: { weights: ComputedWeights; history: EpochRecord[] }) {
@@ -98,11 +104,12 @@ export class Session {
     if (this.device.backend === 'cpu') return;
     await torch.webgpu.fetch(this.graph.module, ...(this.stepper.optimizer ? [this.stepper.optimizer] : []));
     this.readWeights = this.currentWeights();
+    this.stale = false;
   }
 
-  /** Refuses what needs the model's values on the CPU while it trains on the GPU. */
-  private needCpu(what: string): void {
-    if (this.device.backend === 'webgpu') throw new ProjectError([{ message: `${what} needs the model on the CPU; this project trains on WebGPU (set training.backend to 'cpu' to use it).` }]);
+  /** Makes weights() current: on the GPU a read back when a step changed them since the last one. */
+  async sync(): Promise<void> {
+    if (this.stale) await this.readBack();
   }
 
   private compiledSummary(training: Training): Summary {
@@ -138,7 +145,7 @@ export class Session {
     return this.training.graph;
   }
 
-  /** Every parameter by state_dict key. */
+  /** Every parameter by state_dict key (on the GPU as of the last sync()). */
   weights(): ComputedWeights {
     return this.device.backend === 'webgpu' ? this.readWeights : this.currentWeights();
   }
@@ -150,10 +157,13 @@ export class Session {
   /** One optimizer step; the epoch's record when it ends one. */
   async step(): Promise<EpochRecord | null> {
     const record = await this.stepper.stepAsync();
-    await this.readBack();
+    if (this.device.backend === 'webgpu') this.stale = true;
     if (record) {
       this.history.push(record);
-      this.snapshot();
+      if (this.snapshotDue()) {
+        await this.sync();
+        this.snapshot();
+      }
     }
     return record;
   }
@@ -171,19 +181,28 @@ export class Session {
     this.snapshot();
   }
 
-  /** Sets the parameters named in `weights` (the others keep their values); every bad name or shape is reported, and then nothing changes. */
-  setWeights(weights: Record<string, NestedArray>): void {
-    this.needCpu('Setting weights');
-    const module = this.graph.module;
-    loadWeights(module, { ...this.weights(), ...weights });
+  /**
+   * Sets the parameters named in `weights` (the others keep their values); every bad name or
+   * shape is reported, and then nothing changes. On the GPU the values are written to the
+   * device's tensors and read back.
+   */
+  async setWeights(weights: Record<string, NestedArray>): Promise<void> {
+    await this.sync();
+    loadWeights(this.graph.module, { ...this.weights(), ...weights } as Record<string, NestedArray>);
+    await this.readBack();
     if (this.stepper.batch === 0) this.snapshot();
   }
 
-  /** The state after this epoch, as it is now (weights, optimizer, step count). */
+  /** Whether the epoch just ended (or the state now) is one the snapshots keep. */
+  private snapshotDue(): boolean {
+    return this.stepper.epoch % this.snapshotStride === 0;
+  }
+
+  /** The state after this epoch, as it is now (weights, optimizer, step count); on the GPU as of the last read back. */
   private snapshot(): void {
     const stepper = this.stepper;
     const epoch = stepper.epoch;
-    if (epoch % this.snapshotStride !== 0) return;
+    if (!this.snapshotDue()) return;
     this.snapshots.set(epoch, {
       weights: this.graph.module.parameters().map((p) => p.toArray()),
       optimizer: stepper.optimizer && this.project?.training.loop !== 'recreate_optimizer' ? stepper.optimizer.state_dict() : null,
@@ -196,40 +215,58 @@ export class Session {
     }
   }
 
-  trace(sample: number, epoch?: number): Trace {
-    this.needCpu('Tracing a sample');
+  /** Traces `sample` with the weights after `epoch` (default: the current ones); see traceSample. */
+  async trace(sample: number, epoch?: number): Promise<Trace> {
     const stepper = this.stepper;
-    const params = this.graph.module.parameters();
     const live = epoch === undefined || (epoch === stepper.epoch && stepper.batch === 0);
-    const request = { project: this.project as Project, graph: this.graph, stepper, sample };
+    const keepsOptimizer = stepper.optimizer && this.project?.training.loop !== 'recreate_optimizer';
+    let state: Snapshot & { epoch: number };
     if (live) {
-      const optimizerState = stepper.optimizer && this.project?.training.loop !== 'recreate_optimizer' ? stepper.optimizer.state_dict() : null;
-      return traceSample({ ...request, epoch: stepper.epoch, optimizerState, steps: stepper.steps });
+      await this.sync();
+      const params = this.graph.module.parameters();
+      state = { epoch: stepper.epoch, weights: params.map((p) => p.toArray()), optimizer: keepsOptimizer ? stepper.optimizer?.state_dict() ?? null : null, steps: stepper.steps };
+    } else {
+      const snapshot = this.snapshots.get(epoch);
+      if (!snapshot) {
+        const reason = epoch > stepper.epoch
+          ? `training has done ${stepper.epoch} epoch${stepper.epoch === 1 ? '' : 's'} so far`
+          : this.snapshotStride > 1
+            ? `this long run keeps the weights of every ${this.snapshotStride}th epoch only`
+            : 'its weights are gone (the project was reset or the weights set by hand since)';
+        throw new ProjectError([{ message: `Epoch ${epoch} cannot be traced: ${reason}.` }]);
+      }
+      state = { ...snapshot, epoch };
     }
-    const snapshot = this.snapshots.get(epoch);
-    if (!snapshot) {
-      const reason = epoch > stepper.epoch
-        ? `training has done ${stepper.epoch} epoch${stepper.epoch === 1 ? '' : 's'} so far`
-        : this.snapshotStride > 1
-          ? `this long run keeps the weights of every ${this.snapshotStride}th epoch only`
-          : 'its weights are gone (the project was reset or the weights set by hand since)';
-      throw new ProjectError([{ message: `Epoch ${epoch} cannot be traced: ${reason}.` }]);
-    }
-    // Borrow the live model: put the epoch's weights in, trace, put the current ones back.
-    const current = params.map((p) => p.toArray());
-    params.forEach((p, i) => p.data.set(snapshot.weights[i]));
+    // On the CPU, borrow the live model; on the GPU, its CPU twin. Put the epoch's weights in, trace, put the others back.
+    const model = this.device.backend === 'webgpu' ? this.cpuTwin() : { graph: this.graph, stepper };
+    const params = model.graph.module.parameters();
+    const before = params.map((p) => p.toArray());
+    params.forEach((p, i) => p.data.set(state.weights[i]));
     try {
-      return traceSample({ ...request, epoch, optimizerState: snapshot.optimizer, steps: snapshot.steps });
+      return traceSample({ project: this.project as Project, ...model, sample, epoch: state.epoch, optimizerState: state.optimizer, steps: state.steps });
     } finally {
-      params.forEach((p, i) => p.data.set(current[i]));
+      params.forEach((p, i) => p.data.set(before[i]));
     }
   }
 
-  export(format: ExportFormat): string {
+  /** The model compiled again on the CPU, for tracing while it trains on the GPU; its values are set per trace. */
+  private cpuTwin(): { graph: CompiledGraph; stepper: Stepper } {
+    if (!this.twin) {
+      const project = this.project as Project;
+      // Its own generator: the live model's random stream (Dropout) stays untouched.
+      const graph = compile(project, { generator: new torch.Generator() });
+      this.twin = { graph, stepper: new Stepper(project, graph) };
+    }
+    return this.twin;
+  }
+
+  /** Text, except the ONNX model's bytes. */
+  export(format: ExportFormat): string | Uint8Array<ArrayBuffer> {
     if (format === 'weights') return exportWeights(this.graph.module);
     if (!this.project) throw new ProjectError(this.problems);
-    // The script starts from the current weights (graph's); the project keeps its own settings and data.
+    // The script and the model start from the current weights (graph's); the project keeps its own settings and data.
     if (format === 'pytorch') return exportPytorch(this.project, this.graph);
+    if (format === 'onnx') return exportOnnx(this.project, this.graph);
     const project = this.training ? withModelValues(this.project, this.graph) : this.project;
     // Untrained since opening: the document's own history (if any) still describes these weights.
     return serializeProject(this.history.length > 0 ? withHistory(project, this.history) : project);

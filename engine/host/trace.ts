@@ -130,10 +130,9 @@ export function traceSample(request: TraceRequest): Trace {
     const loss = values.get(graph.objective) as Tensor;
     if (loss.requires_grad) loss.backward();
 
-    const sourceOf = new Map(project.edges.map((e) => [`${e.to.node}\0${e.to.port}`, e.from.node]));
     const nodes = graph.order.filter((n) => values.has(n.id)).map((node) => {
       const ports = inputPorts(node);
-      const sources = ports.map((port) => sourceOf.get(`${node.id}\0${port}`) as string);
+      const sources = graph.sources.get(node.id) as readonly string[];
       const inputs = sources.map((s) => values.get(s) as Tensor);
       const output = values.get(node.id) as Tensor;
       const grads = edgeGrads(node, graph, inputs, output.grad, feeds);
@@ -144,6 +143,7 @@ export function traceSample(request: TraceRequest): Trace {
         inputs: ports.map((port, i) => ({ port, from: sources[i], value: inputs[i].tolist(), grad: list(grads[i]) })),
         output: output.tolist(),
         grad: list(output.grad),
+        ...(output.grad_fn ? { gradFn: output.grad_fn.name } : {}),
       };
     });
 

@@ -7,9 +7,13 @@ import type { EngineClient, Problem, Project } from '../../engine/protocol';
 import { rounded } from './run.svelte';
 import type { Studio } from './studio.svelte';
 
-/** The part of a project the engine computes with: everything but where nodes are drawn and the words around it. */
+/**
+ * The part of a project the engine computes with: everything but where nodes are drawn, the words
+ * around it and the expected values (the app adds those only for nodes that exist, so they
+ * change no problem the engine finds, and typing one must not make it forget a finished run).
+ */
 function modelKey(project: Project): string {
-  const { title: _t, description: _d, history: _h, ...rest } = project;
+  const { title: _t, description: _d, history: _h, expected: _e, ...rest } = project;
   return JSON.stringify({ ...rest, nodes: project.nodes.map(({ position: _p, ...n }) => n) });
 }
 
@@ -20,6 +24,8 @@ export class EngineSync {
   #queue: Promise<unknown> = Promise.resolve();
   /** False while training runs: the project is sent when it ends. */
   #live = true;
+  /** Set while the engine holds a finished run (adopt): its epochs can be traced until the project is opened again. */
+  #adopted = false;
   /** Set when the engine could not be reached; the status bar says so. */
   device: string | null = $state(null);
 
@@ -34,6 +40,7 @@ export class EngineSync {
     const key = modelKey(project);
     if (key === this.#sent) return this.#queue;
     this.#sent = key;
+    this.#adopted = false;
     this.#queue = this.#queue.then(async () => {
       try {
         const opened = await this.client.open(project);
@@ -91,6 +98,21 @@ export class EngineSync {
     await this.update(project);
     const problems = this.studio.problems;
     return problems;
+  }
+
+  /**
+   * Says the engine holds `project` already (a run's trained weights): an update to it sends
+   * nothing, so the engine keeps the run's history and can still trace its earlier epochs.
+   */
+  adopt(project: Project): void {
+    this.#sent = modelKey(project);
+    this.#adopted = true;
+  }
+
+  /** Before a new run: opens the project again if the engine holds a finished run, so epochs count from 1 again. */
+  renew(): Promise<unknown> {
+    if (this.#adopted) this.#sent = null;
+    return this.update();
   }
 
   /** While training runs, edits wait; afterwards the engine gets the project as it is then. */

@@ -9,6 +9,17 @@ import type { Studio } from './studio.svelte';
 
 export type RunStatus = 'idle' | 'training' | 'paused';
 type Weights = Record<string, NestedNumbers>;
+type Progress = EventOf<'progress'>;
+
+/** Runs up to this many epochs keep the weights of every epoch; longer ones every 2nd, 4th, …. */
+export const SNAPSHOT_EPOCHS = 1000;
+
+/** The epochs whose weights a run of `epochs` epochs keeps are the multiples of this (a power of two). */
+export function snapshotStride(epochs: number): number {
+  let stride = 1;
+  while (epochs / stride > SNAPSHOT_EPOCHS) stride *= 2;
+  return stride;
+}
 
 const finite = (v: NestedNumbers): boolean => (Array.isArray(v) ? v.every(finite) : Number.isFinite(v));
 /** float32 values as the shortest decimals that read back to them: 0.1, not 0.10000000149011612. */
@@ -36,6 +47,7 @@ export class TrainingRun {
   records: EpochRecord[] = $state.raw([]);
   #weights: Weights | null = null;
   #project: Project | null = null;
+  #listeners = new Set<(event: Progress) => void>();
 
   constructor(
     private readonly studio: Studio,
@@ -46,9 +58,15 @@ export class TrainingRun {
     return this.records.at(-1)?.loss;
   }
 
+  /** Calls `listener` with every progress message of the runs (the weight snapshots in them); returns an unsubscribe. */
+  onProgress(listener: (event: Progress) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   async start(): Promise<void> {
     if (this.status !== 'idle') return;
-    await this.engine.update();
+    await this.engine.renew();
     if (this.studio.problems.length > 0) {
       this.studio.say(`The project cannot train yet: ${this.studio.problems[0].message}`, true);
       return;
@@ -57,7 +75,8 @@ export class TrainingRun {
     this.records = [];
     this.#weights = null;
     this.engine.hold();
-    this.#finish(await this.#follow(this.engine.client.train({ weights: true }, (p) => this.#progress(p))));
+    const snapshots = snapshotStride(this.#project.training.epochs);
+    this.#finish(await this.#follow(this.engine.client.train({ weights: true, snapshots }, (p) => this.#progress(p))));
   }
 
   async pause(): Promise<void> {
@@ -86,9 +105,10 @@ export class TrainingRun {
     }
   }
 
-  #progress(event: EventOf<'progress'>): void {
+  #progress(event: Progress): void {
     this.records = [...this.records, ...event.records];
     if (event.weights) this.#weights = event.weights;
+    for (const listener of this.#listeners) listener(event);
   }
 
   #finish({ reason, message }: Pick<EventOf<'trained'>, 'reason' | 'message'>): void {
@@ -109,6 +129,8 @@ export class TrainingRun {
         const label = `Train ${records.length} epoch${records.length === 1 ? '' : 's'}`;
         const history = records.map((r) => ({ epoch: r.epoch, loss: roundFloat32(r.loss), outputs: rounded(r.outputs) }));
         this.studio.doc.apply(label, (p) => ({ ...withWeights(p, weights), history }));
+        // The engine holds these weights already, with every epoch's snapshot: no need to open the project again.
+        this.engine.adopt(withWeights(trained, weights));
         if (reason !== 'failed') this.studio.say(`${label}: loss ${records[0].loss.toPrecision(4)} → ${records.at(-1)?.loss.toPrecision(4)}.`);
       }
     }

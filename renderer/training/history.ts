@@ -79,10 +79,15 @@ export class ThinnedRows {
   /** The row of the kept epoch nearest to `epoch` (the earlier on a tie); undefined when empty. */
   nearest(epoch: number): { epoch: number; row: Float32Array } | undefined {
     if (this.epochs.length === 0) return undefined;
-    let best = 0;
-    for (let i = 1; i < this.epochs.length; i++) {
-      if (Math.abs(this.epochs[i] - epoch) < Math.abs(this.epochs[best] - epoch)) best = i;
+    // Binary search (the epochs ascend): charts ask for every kept row on every redraw.
+    let lo = 0;
+    let hi = this.epochs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.epochs[mid] < epoch) lo = mid + 1;
+      else hi = mid;
     }
+    const best = lo > 0 && epoch - this.epochs[lo - 1] <= this.epochs[lo] - epoch ? lo - 1 : lo;
     return { epoch: this.epochs[best], row: this.#rows.data.subarray(best * this.width, (best + 1) * this.width) };
   }
 
@@ -92,9 +97,9 @@ export class ThinnedRows {
     return found?.epoch === epoch ? found.row : undefined;
   }
 
-  /** Element `index` of every kept row: one trajectory. */
-  column(index: number): number[] {
-    return this.epochs.map((_, i) => this.#rows.data[i * this.width + index]);
+  /** Element `index` of the `row`-th kept row. */
+  cell(row: number, index: number): number {
+    return this.#rows.data[row * this.width + index];
   }
 }
 
@@ -126,6 +131,8 @@ export class TrainingHistory {
   readonly layout: ParameterLayout[];
   /** Bumped on every change, so views know to redraw. */
   version = 0;
+  /** Bumped when epochs are forgotten (a restart, a NaN): what was read of the history before may be stale. */
+  truncations = 0;
 
   constructor(parameters: readonly { name: string; shape: readonly number[] }[], readonly budgetBytes = SERIES_BUDGET_BYTES) {
     this.layout = layoutOf(parameters);
@@ -177,6 +184,7 @@ export class TrainingHistory {
 
   /** Forgets everything after `epoch` (0: the whole run). */
   truncate(epoch: number): void {
+    this.truncations++;
     this.#loss.length = Math.min(this.#loss.length, epoch);
     this.outputs?.truncate(epoch);
     this.weights.truncate(epoch);

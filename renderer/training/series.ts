@@ -1,5 +1,5 @@
 /** The charts' data, read from the history: complete for the loss, per kept epoch for the rest. */
-import type { TrainingHistory } from './history';
+import type { ThinnedRows, TrainingHistory } from './history';
 
 export interface Point {
   x: number;
@@ -10,16 +10,53 @@ export interface Series {
   points: Point[];
 }
 
-/** The loss of every epoch; appends to `cache` rather than rebuilding it when the run only grew. */
-export function lossPoints(history: TrainingHistory, cache: Point[] = []): Point[] {
-  const losses = history.losses;
-  if (cache.length > losses.length) cache.length = 0;
-  for (let i = cache.length; i < losses.length; i++) cache.push({ x: i + 1, y: losses[i] });
+/**
+ * A chart's points between redraws, by series: while a run only grows, a redraw builds just the
+ * new points (a 10,000-epoch run redraws 30 times a second). A new history, or one that forgot
+ * epochs, starts the cache over.
+ */
+export class PointCache {
+  #history: TrainingHistory | null = null;
+  #truncations = 0;
+  #lists = new Map<string, Point[]>();
+
+  get(history: TrainingHistory, key: string): Point[] {
+    if (history !== this.#history || history.truncations !== this.#truncations) {
+      this.#history = history;
+      this.#truncations = history.truncations;
+      this.#lists.clear();
+    }
+    let list = this.#lists.get(key);
+    if (!list) this.#lists.set(key, (list = []));
+    return list;
+  }
+}
+
+/**
+ * Points for the kept rows of `rows`, y = `y(row index)`, extending `cache`. The latest kept row
+ * may be replaced by a newer epoch, and thinning drops rows: the last cached point is always
+ * built again, and the whole series when the one before it no longer matches.
+ */
+function keptPoints(rows: ThinnedRows, cache: Point[], y: (row: number) => number): Point[] {
+  const { epochs } = rows;
+  let keep = Math.max(0, Math.min(cache.length, epochs.length) - 1);
+  if (keep > 0 && cache[keep - 1].x !== epochs[keep - 1]) keep = 0;
+  cache.length = keep;
+  for (let i = keep; i < epochs.length; i++) cache.push({ x: epochs[i], y: y(i) });
   return cache;
 }
 
+/** The loss of every epoch. */
+export function lossPoints(history: TrainingHistory, cache = new PointCache()): Point[] {
+  const losses = history.losses;
+  const points = cache.get(history, 'loss');
+  if (points.length > losses.length) points.length = 0;
+  for (let i = points.length; i < losses.length; i++) points.push({ x: i + 1, y: losses[i] });
+  return points;
+}
+
 /** One series per output of `sample` (per class, for a classifier), across the kept epochs. */
-export function outputSeries(history: TrainingHistory, sample: number, names: readonly string[] = []): Series[] {
+export function outputSeries(history: TrainingHistory, sample: number, names: readonly string[] = [], cache = new PointCache()): Series[] {
   const rows = history.outputs;
   const shape = history.outputShape;
   if (!rows || shape.length === 0) return [];
@@ -27,32 +64,31 @@ export function outputSeries(history: TrainingHistory, sample: number, names: re
   const classes = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
   if (sample < 0 || sample >= shape[0]) return [];
   return Array.from({ length: classes }, (_, k) => {
-    const column = rows.column(sample * classes + k);
-    return { label: names[k] ?? (classes === 1 ? 'output' : `class ${k}`), points: rows.epochs.map((x, i) => ({ x, y: column[i] })) };
+    const index = sample * classes + k;
+    const points = keptPoints(rows, cache.get(history, `output ${index}`), (row) => rows.cell(row, index));
+    return { label: names[k] ?? (classes === 1 ? 'output' : `class ${k}`), points };
   });
 }
 
 /** The share of samples whose largest output is their target class, per kept epoch. */
-export function accuracyPoints(history: TrainingHistory, targets: readonly number[]): Point[] {
+export function accuracyPoints(history: TrainingHistory, targets: readonly number[], cache = new PointCache()): Point[] {
   const rows = history.outputs;
   const [n, classes] = history.outputShape;
   if (!rows || history.outputShape.length !== 2 || n !== targets.length || classes < 2) return [];
-  return rows.epochs.map((x) => {
-    const row = rows.at(x) as Float32Array;
+  return keptPoints(rows, cache.get(history, 'accuracy'), (row) => {
     let right = 0;
     for (let s = 0; s < n; s++) {
       let best = 0;
-      for (let k = 1; k < classes; k++) if (row[s * classes + k] > row[s * classes + best]) best = k;
+      for (let k = 1; k < classes; k++) if (rows.cell(row, s * classes + k) > rows.cell(row, s * classes + best)) best = k;
       if (best === targets[s]) right++;
     }
-    return { x, y: right / n };
+    return right / n;
   });
 }
 
 /** Element `index` (flat, row-major) of parameter `name` across the kept snapshots. */
-export function weightPoints(history: TrainingHistory, name: string, index: number): Point[] {
+export function weightPoints(history: TrainingHistory, name: string, index: number, cache = new PointCache()): Point[] {
   const p = history.layout.find((l) => l.name === name);
   if (!p || index < 0 || index >= p.size) return [];
-  const column = history.weights.column(p.offset + index);
-  return history.weights.epochs.map((x, i) => ({ x, y: column[i] }));
+  return keptPoints(history.weights, cache.get(history, `weight ${p.offset + index}`), (row) => history.weights.cell(row, p.offset + index));
 }

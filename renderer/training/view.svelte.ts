@@ -5,7 +5,7 @@
  * which also writes the trained weights into the document when a run ends.
  */
 import type { EngineClient, EventOf, Project, Trace } from '../../engine/protocol';
-import { withWeights } from '../state/run.svelte';
+import { snapshotStride, withWeights } from '../state/run.svelte';
 import type { Studio } from '../state/studio.svelte';
 import { DEFAULT_TOLERANCE } from './expected';
 import { reshape, TrainingHistory } from './history';
@@ -13,10 +13,9 @@ import { firstNonFinite, lastGoodEpoch } from './pitfalls';
 import type { Precision, Values } from './printing';
 import { RateMeter } from './progress';
 
-/** Runs up to this many epochs keep the weights of every epoch; longer ones every 2nd, 4th, …. */
-export const SNAPSHOT_EPOCHS = 1000;
-
-type Record_ = EventOf<'progress'>['records'][number];
+type Progress = EventOf<'progress'>;
+type Record_ = Progress['records'][number];
+type Snapshot = NonNullable<Progress['snapshots']>[number];
 
 export class TrainingView {
   history: TrainingHistory = $state.raw(new TrainingHistory([]));
@@ -39,6 +38,8 @@ export class TrainingView {
   #meter = new RateMeter();
   /** How many of the Studio run's records were taken in, and which array they came from. */
   #seen: { records: readonly Record_[] | null; count: number } = { records: null, count: 0 };
+  /** Weights that came with progress messages, kept until their epoch's record is in the history. */
+  #snapshots: Snapshot[] = [];
   #traceToken = 0;
 
   constructor(private readonly studio: Studio) {}
@@ -58,9 +59,7 @@ export class TrainingView {
 
   /** Snapshots are taken at multiples of this: every epoch of runs up to SNAPSHOT_EPOCHS long. */
   get snapshotStride(): number {
-    let stride = 1;
-    while (this.plannedEpochs / stride > SNAPSHOT_EPOCHS) stride *= 2;
-    return stride;
+    return snapshotStride(this.plannedEpochs);
   }
 
   /** A fresh history for the model's parameters as the engine last described them. */
@@ -80,6 +79,32 @@ export class TrainingView {
     if (fresh.length) this.#ingest(fresh);
   }
 
+  /**
+   * Takes the weights a progress message carries: the epochs the run's `snapshots` asked for, and
+   * the latest epoch's when the message ends one. They join the history with their records
+   * (which may come after them: the run's records reach the view through an effect).
+   */
+  take(progress: Progress): void {
+    this.#snapshots.push(...(progress.snapshots ?? []));
+    const last = progress.records.at(-1);
+    if (progress.weights && last && progress.batch === 0 && progress.snapshots?.at(-1)?.epoch !== last.epoch) {
+      this.#snapshots.push({ epoch: last.epoch, weights: progress.weights });
+    }
+  }
+
+  /** Puts the snapshots whose records have arrived into the history. */
+  #keepSnapshots(): void {
+    let kept = 0;
+    for (const s of this.#snapshots) {
+      if (s.epoch > this.history.epochs) break;
+      this.history.snapshot(s.epoch, s.weights);
+      kept++;
+    }
+    if (kept === 0) return;
+    this.#snapshots.splice(0, kept);
+    this.version++;
+  }
+
   #ingest(records: readonly Record_[]): void {
     if (this.history.layout.length === 0 || records[0].epoch === 1) {
       if (records[0].epoch === 1 && this.history.epochs > 0) this.#fresh();
@@ -91,22 +116,9 @@ export class TrainingView {
     this.epochsPerSecond = this.#meter.rate;
     this.secondsLeft = this.#meter.secondsLeft(last.epoch, this.plannedEpochs);
     this.version++;
-    const client = this.client;
-    if (!client) return;
-    // The engine keeps every epoch's weights until the project is opened again (as it is when a
-    // run ends): ask for them now, one trace per kept epoch, in the order it will answer.
-    const stride = this.snapshotStride;
-    for (const r of records) {
-      if (r.epoch % stride === 0 || r === last) void client.trace(0, r.epoch).then((t) => this.#snapshot(t), () => undefined);
-    }
+    this.#keepSnapshots();
     const nan = lastGoodEpoch(records);
     if (nan && !this.nan) void this.#stopAtNan(nan);
-  }
-
-  #snapshot(trace: Trace): void {
-    const weights = Object.fromEntries(trace.parameters.map((p) => [p.name, p.value]));
-    if (this.history.epochs >= trace.epoch) this.history.snapshot(trace.epoch, weights);
-    this.version++;
   }
 
   /** A NaN loss stops the run, names the first node with a NaN, and keeps the last good weights. */
@@ -123,7 +135,9 @@ export class TrainingView {
     const good = this.weightsAt(nan.good);
     if (good) this.studio.doc.apply(`Keep the weights of epoch ${nan.good} (the last before NaN)`, (p) => withWeights(p, good as Record<string, number[]>));
     this.history.truncate(nan.bad - 1);
+    this.#snapshots = [];
     this.version++;
+    await this.refreshTrace();
   }
 
   /** The weights after `epoch` as this view kept them, by state_dict key; undefined if not kept. */
@@ -136,9 +150,11 @@ export class TrainingView {
   /** Epoch 0's weights are taken before the first step, while the engine still holds them. */
   async #ensureStart(client: EngineClient): Promise<void> {
     if (this.history.epochs > 0 || this.history.weights.at(0)) return;
-    await this.studio.engine?.update();
+    await this.studio.engine?.renew();
     this.#fresh();
-    this.#snapshot(await client.trace(0));
+    const trace = await client.trace(0);
+    this.history.snapshot(0, Object.fromEntries(trace.parameters.map((p) => [p.name, p.value])));
+    this.version++;
   }
 
   async start(): Promise<void> {
@@ -172,9 +188,13 @@ export class TrainingView {
     this.stepping = true;
     try {
       await this.#ensureStart(client);
-      const onProgress = (p: EventOf<'progress'>) => p.records.length && this.#ingest(p.records);
+      const onProgress = (p: Progress) => {
+        this.take(p);
+        if (p.records.length) this.#ingest(p.records);
+      };
       const paused = this.studio.run?.status === 'paused';
-      const done = paused ? await client.resume({ until }, onProgress) : await client.train({ until }, onProgress);
+      if (!paused) await this.studio.engine?.renew();
+      const done = paused ? await client.resume({ until }, onProgress) : await client.train({ until, snapshots: this.snapshotStride }, onProgress);
       if (done.reason === 'failed') this.studio.say(`Training failed: ${done.message ?? 'the engine gave no reason'}.`, true);
     } catch (e) {
       this.studio.say((e as Error).message, true);
@@ -199,6 +219,7 @@ export class TrainingView {
     if (start) this.studio.doc.apply('Reset to the weights before training', (p) => withWeights(p, start as Record<string, number[]>));
     else await this.client?.reset();
     this.#fresh();
+    this.#snapshots = [];
     this.epoch = null;
     await this.studio.engine?.update();
     await this.refreshTrace();

@@ -2,12 +2,19 @@
  * The training view end to end in browser mode, on the seed example: 49 epochs train; the loss
  * chart has 49 points; the outputs chart has three classes whose last values are PyTorch's; the
  * history prints PyTorch's rows; the math of an output neuron shows the engine's numbers; a wrong
- * expected value is flagged and a right one is not; restoring epoch 10 makes its weights current.
+ * expected value is flagged and a right one is not; an earlier epoch of the finished run still
+ * traces; restoring epoch 10 makes its weights current. Also: a learning rate that makes the loss
+ * NaN stops the run and keeps the last good weights; Step batch takes exactly one optimizer step;
+ * a 10,000-epoch run arrives whole in the history and the loss chart.
  * Screenshots go to test-results/e2e/training-*.png.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import type { EventOf } from '../../engine/protocol';
+import { exampleDoc, harness } from '../engine/host/helpers';
 import { openPage, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
@@ -27,6 +34,95 @@ describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped:
       throw e;
     }
     expect(errors).toEqual([]);
+  }, 240_000);
+
+  /** Runs `flow` on a fresh page with `doc` opened from a file; a screenshot NAME-failed.png when it fails. */
+  async function withProject(doc: unknown, name: string, flow: (page: Page) => Promise<void>): Promise<void> {
+    const { page, errors } = await openPage(session.browser(), session.url(), { width: 1440, height: 900 });
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'e2e-training-')), `${name}.json`);
+      writeFileSync(file, JSON.stringify(doc));
+      const choosing = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Open a project file…' }).click();
+      await (await choosing).setFiles(file);
+      await page.getByRole('button', { name: 'Open training view' }).click();
+      await flow(page);
+    } catch (e) {
+      await shot(page, `${name}-failed`);
+      throw e;
+    }
+    expect(errors).toEqual([]);
+  }
+
+  it('stops a run whose loss turns NaN, names where the NaN appeared and keeps the last good weights', async () => {
+    // Iris with SGD at lr 1e20: the first epoch's steps overflow the weights (test/renderer/training/pitfalls.test.ts).
+    const doc = exampleDoc('iris.json');
+    doc.training = { ...(doc.training as object), optimizer: { type: 'SGD', lr: 1e20 } };
+    await withProject(doc, 'training-nan', async (page) => {
+      const training = page.getByRole('region', { name: 'Training' });
+      await training.getByRole('button', { name: 'Run', exact: true }).click();
+      const note = training.getByText('The loss became NaN in epoch 1', { exact: false });
+      await note.waitFor();
+      await page.waitForFunction(() => /The first NaN appears in parameter (hidden|output)\.(weight|bias)\./.test(document.body.innerText));
+      // The run stopped: Run is offered again and the history ends before the bad epoch.
+      await training.getByRole('button', { name: 'Run', exact: true }).waitFor();
+      await training.getByTestId('epoch').getByText('epoch 0 / 100').waitFor();
+      await shot(page, 'training-nan-1-stopped');
+      // The current weights are epoch 0's, the last good ones, every one finite.
+      await training.getByRole('tab', { name: 'Weights' }).click();
+      await training.getByTestId('weights-epoch').getByText('0', { exact: true }).waitFor();
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('tr[data-param]')];
+        return rows.length === 67 && rows.every((tr) => {
+          const [kept, current] = [tr.querySelector('td:nth-child(2)'), tr.querySelector('td.current')].map((td) => td?.getAttribute('data-value'));
+          return current !== undefined && current === kept && Number.isFinite(Number(current));
+        });
+      });
+      await shot(page, 'training-nan-2-weights');
+    });
+  }, 240_000);
+
+  it('takes exactly one optimizer step per Step batch', async () => {
+    // Iris: 150 samples in batches of 16, so a step is a tenth of an epoch. The engine in Node says what one and two steps give.
+    const doc = exampleDoc('iris.json');
+    const h = harness();
+    await h.request({ type: 'open', project: doc });
+    const stepped: EventOf<'progress'>['weights'][] = [];
+    for (const request of [{ type: 'train', until: 'batch' }, { type: 'resume', until: 'batch' }]) {
+      const id = h.nextId();
+      await h.request(request);
+      stepped.push(h.progressOf(id).at(-1)?.weights);
+    }
+    const flat = (w: EventOf<'progress'>['weights']) => Object.values(w ?? {}).flat(2).map(String);
+    await withProject(doc, 'training-step-batch', async (page) => {
+      const training = page.getByRole('region', { name: 'Training' });
+      await training.getByRole('tab', { name: 'Weights' }).click();
+      const current = () => page.evaluate(() => [...document.querySelectorAll('tr[data-param] td.current')].map((td) => td.getAttribute('data-value')));
+      for (const want of stepped) {
+        await training.getByRole('button', { name: 'Step batch' }).click();
+        await page.waitForFunction((w) => {
+          const got = [...document.querySelectorAll('tr[data-param] td.current')].map((td) => td.getAttribute('data-value'));
+          return got.length === w.length && got.every((v, i) => v === w[i]);
+        }, flat(want)).catch(async (e) => {
+          throw new Error(`the current weights after Step batch are not one step's: ${(await current()).slice(0, 4).join(', ')}… (${(e as Error).message})`);
+        });
+        // Still inside the first epoch.
+        await training.getByTestId('epoch').getByText('epoch 0 / 100').waitFor();
+      }
+      await shot(page, 'training-step-batch');
+    });
+  }, 240_000);
+
+  it('takes in every epoch of a 10,000-epoch run: the history and the loss chart hold all of them', async () => {
+    const doc = exampleDoc('seed-tutorial.json');
+    doc.training = { ...(doc.training as object), epochs: 10_000 };
+    await withProject(doc, 'training-long', async (page) => {
+      const training = page.getByRole('region', { name: 'Training' });
+      await training.getByRole('button', { name: 'Run', exact: true }).click();
+      await training.getByTestId('epoch').getByText('epoch 10000 / 10000').waitFor({ timeout: 180_000 });
+      await page.waitForFunction(() => document.querySelector('[data-chart="loss"]')?.getAttribute('data-points') === '10000');
+      await shot(page, 'training-long');
+    });
   }, 240_000);
 });
 
@@ -83,8 +179,22 @@ async function flow(page: Page): Promise<void> {
   await training.getByText('Update of', { exact: false }).first().waitFor();
   await shot(page, 'training-4-math');
 
-  // Weight history: epoch 10's weights become the current ones.
+  expect(await training.getByTestId('node-output').innerText()).toMatch(/, grad_fn=<AddmmBackward0>\)$/);
+
+  // After the run an earlier epoch still traces: the math at epoch 10 is PyTorch's epoch 10.
   await training.getByRole('tab', { name: 'Weights' }).click();
+  await training.getByLabel('Epoch', { exact: true }).fill('10');
+  await training.getByTestId('weights-epoch').getByText('10', { exact: true }).waitFor();
+  await training.getByRole('button', { name: 'Show math at 10' }).click();
+  await training.getByRole('tab', { name: 'Math' }).click();
+  await training.getByText('weights after epoch 10').waitFor();
+  await training.getByLabel('Neuron or element').selectOption({ label: 'neuron 1' });
+  await page.waitForFunction((want) => document.querySelector('li[data-title^="Activation"]')?.getAttribute('data-value') === String(want), Math.fround(rows[9].probs[1]));
+  expect(await training.getByRole('alert').count()).toBe(0);
+  await training.getByRole('tab', { name: 'Weights' }).click();
+  await training.getByRole('button', { name: 'Back to current' }).click();
+
+  // Weight history: epoch 10's weights become the current ones.
   await training.getByLabel('Epoch', { exact: true }).fill('10');
   await training.getByTestId('weights-epoch').getByText('10', { exact: true }).waitFor();
   const at10 = await training.locator('tr[data-param] td:nth-child(2)').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventOf, Trace } from '../../../engine/protocol';
 import { exampleDoc, harness } from './helpers';
@@ -55,11 +56,35 @@ describe('the engine host, message by message', () => {
     const first = h.nextId();
     expect(await h.request({ type: 'train', until: 'batch' })).toMatchObject({ reason: 'paused', epoch: 0 });
     expect(h.progressOf(first)).toEqual([expect.objectContaining({ records: [], batch: 1 })]);
+    // Each step batch is exactly one optimizer step: the weights it reports are one SGD/Adam step further.
+    const second = h.nextId();
+    expect(await h.request({ type: 'resume', until: 'batch' })).toMatchObject({ reason: 'paused', epoch: 0 });
+    expect(h.progressOf(second)).toEqual([expect.objectContaining({ records: [], batch: 2 })]);
+    expect(h.progressOf(second)[0].weights).not.toEqual(h.progressOf(first)[0].weights);
     expect(await h.request({ type: 'resume', until: 'epoch' })).toMatchObject({ reason: 'paused', epoch: 1 });
     const rest = h.nextId();
     expect(await h.request({ type: 'resume' })).toMatchObject({ reason: 'finished', epoch: 100 });
     expect(h.progressOf(rest).flatMap((p) => p.records.map((r) => r.epoch))).toEqual(Array.from({ length: 99 }, (_, i) => i + 2));
     expect(await h.request({ type: 'resume' })).toMatchObject({ type: 'error', message: 'Nothing is paused; train to start.' });
+  });
+
+  it('sends the weights after every n-th epoch with the progress when asked, each once', async () => {
+    const h = harness();
+    await h.request({ type: 'open', project: exampleDoc('xor.json') });
+    const id = h.nextId();
+    await h.request({ type: 'train', epochs: 40, snapshots: 8, weights: false });
+    const progress = h.progressOf(id);
+    const snapshots = progress.flatMap((p) => p.snapshots ?? []);
+    expect(snapshots.map((s) => s.epoch)).toEqual([8, 16, 24, 32, 40]);
+    // Each comes with its epoch's record, and is the weights the host traces for that epoch.
+    for (const p of progress) for (const s of p.snapshots ?? []) expect(p.records.map((r) => r.epoch)).toContain(s.epoch);
+    const at16 = ((await h.request({ type: 'trace', sample: 0, epoch: 16 })) as EventOf<'traced'>).trace;
+    expect(Object.fromEntries(at16.parameters.map((p) => [p.name, p.value]))).toEqual(snapshots[1].weights);
+    // Stepping on with resume keeps asking for them.
+    await h.request({ type: 'train', epochs: 2, until: 'epoch', snapshots: 1 });
+    const more = h.nextId();
+    await h.request({ type: 'resume', until: 'epoch' });
+    expect(h.progressOf(more).flatMap((p) => p.snapshots ?? []).map((s) => s.epoch)).toEqual([42]);
   });
 
   it('pauses and cancels mid-training, keeping what was trained', async () => {
@@ -86,7 +111,7 @@ describe('the engine host, message by message', () => {
     expect(await h.request({ type: 'resume' })).toMatchObject({ type: 'error' });
     // The weights trained so far are kept: exporting gives them, with every epoch's record.
     const exported = (await h.request({ type: 'export', format: 'project' })) as EventOf<'exported'>;
-    expect(JSON.parse(exported.text).history).toHaveLength(cancelled.epoch);
+    expect(JSON.parse(exported.text as string).history).toHaveLength(cancelled.epoch);
   });
 
   it('exports a PyTorch script with the current weights', async () => {
@@ -113,7 +138,7 @@ describe('the engine host, message by message', () => {
   it('sets weights, reporting every bad name and shape at once and changing nothing then', async () => {
     const h = harness();
     await h.request({ type: 'open', project: exampleDoc('xor.json') });
-    const exportWeights = async () => JSON.parse(((await h.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text);
+    const exportWeights = async () => JSON.parse(((await h.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text as string);
     const initial = await exportWeights();
     const bad = (await h.request({ type: 'setWeights', weights: { 'hidden.bias': [9, 9, 9, 9], 'out.bias': [1, 2], nope: [1] } })) as EventOf<'error'>;
     expect(bad.problems?.map((p) => p.message)).toEqual([
@@ -149,9 +174,9 @@ describe('the engine host, message by message', () => {
     const h = harness();
     await h.request({ type: 'open', project: exampleDoc('seed-tutorial.json') });
     await h.request({ type: 'train' });
-    const project = JSON.parse(((await h.request({ type: 'export', format: 'project' })) as EventOf<'exported'>).text);
+    const project = JSON.parse(((await h.request({ type: 'export', format: 'project' })) as EventOf<'exported'>).text as string);
     expect(project.history).toHaveLength(49);
-    const weights = JSON.parse(((await h.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text);
+    const weights = JSON.parse(((await h.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text as string);
     expect(project.nodes.find((n: { id: string }) => n.id === 'hidden').tensors.weight).toEqual(weights['hidden.weight']);
   });
 
@@ -185,6 +210,17 @@ describe('the engine host, message by message', () => {
 });
 
 describe('trace: one sample, every number', () => {
+  it('names the backward function of every node\'s output as PyTorch does', async () => {
+    // test/engine/host/grad_fns.py: the same forward passes in PyTorch.
+    const pytorch: Record<string, Record<string, string | null>> = JSON.parse(readFileSync(new URL('grad_fns.json', import.meta.url), 'utf8')).names;
+    for (const [example, names] of Object.entries(pytorch)) {
+      const h = harness();
+      await h.request({ type: 'open', project: exampleDoc(example) });
+      const trace = ((await h.request({ type: 'trace', sample: 0 })) as EventOf<'traced'>).trace;
+      expect(Object.fromEntries(trace.nodes.map((n) => [n.id, n.gradFn ?? null])), example).toEqual(names);
+    }
+  });
+
   const traceOf = async (doc: unknown, sample: number, setup?: (h: ReturnType<typeof harness>) => Promise<unknown>): Promise<Trace> => {
     const h = harness();
     await h.request({ type: 'open', project: doc });

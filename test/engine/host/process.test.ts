@@ -54,7 +54,7 @@ describe('the host in a forked process', () => {
     expect(traced.trace.parameters.map((p) => p.name)).toEqual(['hidden.weight', 'hidden.bias', 'hidden2.weight', 'hidden2.bias', 'output.weight', 'output.bias']);
     expect(await request({ type: 'setWeights', weights: { 'output.bias': [0, 0, 0] } })).toMatchObject({ type: 'weights', epoch: 49 });
     const exported = (await request({ type: 'export', format: 'weights' })) as EventOf<'exported'>;
-    expect(JSON.parse(exported.text)['output.bias']).toEqual([0, 0, 0]);
+    expect(JSON.parse(exported.text as string)['output.bias']).toEqual([0, 0, 0]);
     expect(await request({ type: 'reset' })).toMatchObject({ type: 'weights', epoch: 0 });
     expect(await request({ type: 'pause' })).toMatchObject({ type: 'ok' });
     expect(await request({ type: 'cancel' })).toMatchObject({ type: 'ok' });
@@ -167,12 +167,33 @@ describe('the host in a forked process, on WebGPU', () => {
       const want = [cpu.records[i].loss, ...(cpu.records[i].outputs as number[][]).flat()];
       [r.loss, ...(r.outputs as number[][]).flat()].forEach((v, j) => expect(Math.abs(v - want[j]), `epoch ${r.epoch} [${j}]`).toBeLessThanOrEqual(1e-5));
     });
-    // The weights were read back after the last step; tracing needs the CPU.
-    const exported = (await gpu.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>;
-    expect(Object.keys(JSON.parse(exported.text))).toContain('output.bias');
-    expect(await gpu.request({ type: 'trace', sample: 0 })).toMatchObject({ type: 'error', message: expect.stringMatching(/^Tracing a sample needs the model on the CPU/) });
+    // Exporting, tracing (now and an earlier epoch) and setting weights read the GPU's values back.
+    const exported = JSON.parse(((await gpu.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text as string);
+    const traceNow = ((await gpu.request({ type: 'trace', sample: 0 })) as EventOf<'traced'>).trace;
+    for (const p of traceNow.parameters) expect((p.value as number[]).flat(), p.name).toEqual((exported[p.name] as number[]).flat().map(Math.fround));
+    // An earlier epoch's trace: the CPU's numbers up to float32 rounding (the weights of later epochs drift further).
+    for (const epoch of [10]) {
+      const request = { type: 'trace', sample: 0, epoch };
+      const onGpu = ((await gpu.request(request)) as EventOf<'traced'>).trace;
+      const onCpu = ((await cpu.request(request)) as EventOf<'traced'>).trace;
+      expect(onGpu.epoch).toBe(epoch);
+      expect(onGpu.nodes.map((n) => n.gradFn)).toEqual(onCpu.nodes.map((n) => n.gradFn));
+      expect(Math.abs(onGpu.loss - onCpu.loss)).toBeLessThanOrEqual(1e-5);
+      const flat = (t: typeof onGpu) => t.parameters.flatMap((p) => [p.value, p.grad, p.update?.after ?? []].flat(3) as number[]);
+      flat(onCpu).forEach((want, i) => expect(Math.abs(flat(onGpu)[i] - want), `trace at epoch ${epoch} [${i}]`).toBeLessThanOrEqual(1e-4));
+    }
+    const set = (await gpu.request({ type: 'setWeights', weights: { 'output.bias': [0.5, -0.25, 0] } })) as EventOf<'weights'>;
+    expect(set).toMatchObject({ type: 'weights', epoch: 49, weights: { 'output.bias': [0.5, -0.25, 0] } });
+    const traced = ((await gpu.request({ type: 'trace', sample: 0 })) as EventOf<'traced'>).trace;
+    expect(traced.parameters.find((p) => p.name === 'output.bias')?.value).toEqual([0.5, -0.25, 0]);
+    expect(JSON.parse(((await gpu.request({ type: 'export', format: 'weights' })) as EventOf<'exported'>).text as string)['output.bias']).toEqual([0.5, -0.25, 0]);
     expect(await gpu.request({ type: 'reset' })).toMatchObject({ type: 'weights', epoch: 0 });
-    expect(await gpu.request({ type: 'train', until: 'epoch' })).toMatchObject({ type: 'trained', reason: 'paused', epoch: 1 });
+    // Weights asked for with the progress are read back at their epoch's end: they are what a trace of that epoch holds.
+    expect(await gpu.request({ type: 'train', until: 'epoch', snapshots: 1, weights: false })).toMatchObject({ type: 'trained', reason: 'paused', epoch: 1 });
+    const snapshot = gpu.events.flatMap((e) => (e.type === 'progress' ? e.snapshots ?? [] : [])).at(-1);
+    expect(snapshot?.epoch).toBe(1);
+    const atOne = ((await gpu.request({ type: 'trace', sample: 0, epoch: 1 })) as EventOf<'traced'>).trace;
+    expect(Object.fromEntries(atOne.parameters.map((p) => [p.name, p.value]))).toEqual(snapshot?.weights);
     // A pause that arrives while a step runs on the GPU waits for it: no epoch goes unreported.
     const underway = gpu.progressed();
     const running = gpu.request({ type: 'train', epochs: 100_000 });

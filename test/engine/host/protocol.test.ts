@@ -29,7 +29,7 @@ describe('requests', () => {
     expect(parseRequest({ type: 'train', id: 4, epochs: -1 })).toEqual({ ok: false, requestId: 4, message: expect.stringMatching(/^The request 'train' is malformed at "epochs"/) });
     expect(parseRequest({ type: 'setWeights', id: 5, weights: { w: [1, 'x'] } })).toMatchObject({ ok: false, requestId: 5 });
     expect(parseRequest({ type: 'setWeights', id: 5, weights: { w: [Infinity] } })).toMatchObject({ ok: false, requestId: 5 });
-    expect(parseRequest({ type: 'export', id: 6, format: 'onnx' })).toMatchObject({ ok: false, requestId: 6, message: expect.stringMatching(/at "format"/) });
+    expect(parseRequest({ type: 'export', id: 6, format: 'tflite' })).toMatchObject({ ok: false, requestId: 6, message: expect.stringMatching(/at "format"/) });
     expect(parseRequest({ type: 'trace', id: 1.5, sample: 0 })).toEqual({ ok: false, message: expect.stringMatching(/at "id"/) });
     expect(parseRequest(undefined)).toEqual({ ok: false, message: 'A request needs a "type".' });
   });
@@ -41,6 +41,7 @@ describe('events', () => {
       { type: 'ready' },
       { type: 'progress', id: 1, records: [{ epoch: 1, loss: NaN, outputs: [[Infinity]] }], batch: 0, weights: { w: [NaN] } },
       { type: 'trained', id: 1, reason: 'paused', epoch: 3 },
+      { type: 'exported', id: 1, format: 'onnx', bytes: Uint8Array.from([8, 8]) },
       { type: 'notice', message: 'The engine restarted.' },
       { type: 'error', message: 'No.', requestId: 2, problems: [{ message: 'No.', node: 'a', path: 'nodes[0]' }] },
     ];
@@ -51,5 +52,6 @@ describe('events', () => {
     expect(parseEvent({ type: 'trained', id: 1, reason: 'bored', epoch: 1 })).toMatchObject({ ok: false });
     expect(parseEvent({ type: 'progress', id: 1 })).toEqual({ ok: false, message: 'The event \'progress\' lacks "records".' });
     expect(parseEvent({ type: 'hello' })).toEqual({ ok: false, message: 'Unknown event type \'hello\'.' });
+    expect(parseEvent({ type: 'exported', id: 1, format: 'onnx', bytes: [8, 8] })).toMatchObject({ ok: false, message: expect.stringMatching(/at "bytes"/) });
   });
 });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { historyCsv, ThinnedRows, TrainingHistory } from '../../../renderer/training/history';
 
+/** Element `index` of every kept row. */
+const column = (rows: ThinnedRows, index: number) => rows.epochs.map((_, row) => rows.cell(row, index));
+
 const seed = JSON.parse(readFileSync(new URL('../../fixtures/seed.json', import.meta.url), 'utf8'));
 /** PyTorch's seed run as epoch records: loss before each step, softmax outputs after it. */
 const records = (seed.new_adam_every_iteration.rows as { t: number; loss: number; probs: number[] }[])
@@ -18,12 +21,14 @@ describe('ThinnedRows', () => {
     }
     expect(rows.stride).toBe(4);
     expect(rows.epochs).toEqual([0, 4, 8, 12, 16, 20]);
-    expect(rows.column(1)).toEqual([1, -3, -7, -11, -15, -19]);
+    expect(column(rows, 1)).toEqual([1, -3, -7, -11, -15, -19]);
     rows.push(21, [21, -20]);
     rows.push(22, [22, -21]);
     // 21 was kept only while it was the latest.
     expect(rows.epochs).toEqual([0, 4, 8, 12, 16, 20, 22]);
     expect(rows.nearest(13)).toEqual({ epoch: 12, row: new Float32Array([12, -11]) });
+    // A tie goes to the earlier epoch; before the first and after the latest, those.
+    expect([14, 16, 21, 30, -3].map((e) => rows.nearest(e)?.epoch)).toEqual([12, 16, 20, 22, 0]);
     expect(rows.at(13)).toBeUndefined();
   });
 
@@ -32,7 +37,7 @@ describe('ThinnedRows', () => {
     for (const epoch of [0, 1, 2, 3]) rows.push(epoch, [epoch]);
     rows.push(2, [20]);
     expect(rows.epochs).toEqual([0, 1, 2]);
-    expect(rows.column(0)).toEqual([0, 1, 20]);
+    expect(column(rows, 0)).toEqual([0, 1, 20]);
     expect(() => rows.push(3, [1, 2])).toThrow('A row of 2 values does not fit a series of 1.');
   });
 });
@@ -64,7 +69,7 @@ describe('TrainingHistory', () => {
     history.snapshot(1, { 'layer.weight': [[0.75, -2]], 'layer.bias': [0.5] });
     expect(history.parameterAt('layer.weight', 0)).toEqual({ epoch: 0, values: [[0.5, -1]] });
     expect(history.parameterAt('layer.bias', 7)).toEqual({ epoch: 1, values: [0.5] });
-    expect(history.weights.column(1)).toEqual([-1, -2]);
+    expect(column(history.weights, 1)).toEqual([-1, -2]);
     expect(history.snapshotsBeforeThinning).toBe(Math.floor((64 * 1024 * 1024) / 12));
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrainingHistory } from '../../../renderer/training/history';
 import { formatDuration, RateMeter } from '../../../renderer/training/progress';
-import { accuracyPoints, lossPoints, outputSeries, weightPoints } from '../../../renderer/training/series';
+import { accuracyPoints, lossPoints, outputSeries, PointCache, weightPoints } from '../../../renderer/training/series';
 
 describe('chart series', () => {
   const history = new TrainingHistory([{ name: 'w', shape: [2] }]);
@@ -13,9 +13,7 @@ describe('chart series', () => {
   history.snapshot(2, { w: [3, 4] });
 
   it('reads the loss, the outputs per class, the accuracy and a weight', () => {
-    const cache = lossPoints(history);
-    expect(cache).toEqual([{ x: 1, y: 0.75 }, { x: 2, y: 0.5 }]);
-    expect(lossPoints(history, cache)).toBe(cache);
+    expect(lossPoints(history)).toEqual([{ x: 1, y: 0.75 }, { x: 2, y: 0.5 }]);
     expect(outputSeries(history, 1, ['a', 'b'])).toEqual([
       { label: 'a', points: [{ x: 1, y: 0.25 }, { x: 2, y: 0.5 }] },
       { label: 'b', points: [{ x: 1, y: 0.5 }, { x: 2, y: 0.25 }] },
@@ -23,6 +21,35 @@ describe('chart series', () => {
     expect(accuracyPoints(history, [0, 1])).toEqual([{ x: 1, y: 1 }, { x: 2, y: 0.5 }]);
     expect(weightPoints(history, 'w', 1)).toEqual([{ x: 0, y: 2 }, { x: 2, y: 4 }]);
     expect(weightPoints(history, 'v', 0)).toEqual([]);
+  });
+});
+
+describe('the charts\' point cache', () => {
+  it('extends the points as a run grows, and starts over when epochs are thinned, forgotten or a new run begins', () => {
+    const grown = new TrainingHistory([], 4 * 4); // outputs: room for 4 epochs of one value
+    const cache = new PointCache();
+    const record = (epoch: number) => ({ epoch, loss: epoch / 10, outputs: [epoch] });
+    grown.add([1, 2].map(record));
+    const first = outputSeries(grown, 0, [], cache)[0].points;
+    grown.add([3].map(record));
+    const second = outputSeries(grown, 0, [], cache)[0].points;
+    expect(second).toBe(first);
+    expect(second).toEqual([1, 2, 3].map((x) => ({ x, y: x })));
+    expect(lossPoints(grown, cache)).toBe(lossPoints(grown, cache));
+    // Over the budget: every 2nd epoch and the latest.
+    grown.add([4, 5, 6].map(record));
+    expect(outputSeries(grown, 0, [], cache)[0].points.map((p) => p.x)).toEqual([2, 4, 6]);
+    grown.add([7].map(record));
+    expect(outputSeries(grown, 0, [], cache)[0].points.map((p) => p.x)).toEqual([2, 4, 6, 7]);
+    // Forgotten epochs (a NaN), then other values for them.
+    grown.truncate(4);
+    grown.add([{ epoch: 5, loss: 9, outputs: [9] }]);
+    expect(outputSeries(grown, 0, [], cache)[0].points).toEqual([{ x: 2, y: 2 }, { x: 4, y: 4 }, { x: 5, y: 9 }]);
+    expect(lossPoints(grown, cache).at(-1)).toEqual({ x: 5, y: 9 });
+    // A new run: a new history.
+    const fresh = new TrainingHistory([]);
+    fresh.add([{ epoch: 1, loss: 1, outputs: [0.5] }]);
+    expect(outputSeries(fresh, 0, [], cache)[0].points).toEqual([{ x: 1, y: 0.5 }]);
   });
 });
 
