@@ -1,9 +1,9 @@
 /**
- * The data panel's edits: samples and targets row by row, rows pasted from a spreadsheet, the
- * shape of the table the graph asks for. Pure functions on ProjectData.
+ * The data panel's edits: samples and targets row by row, rows pasted from a spreadsheet, a CSV
+ * file imported, the shape of the table the graph asks for. Pure functions on ProjectData.
  */
-import type { Project, ProjectData } from '../../engine/protocol';
-import { parseExpression } from './expression';
+import Papa from 'papaparse';
+import { type CsvOptions, importCsv, type Project, type ProjectData, ProjectError, takesClasses } from '../../engine/protocol';
 import { parseMatrix } from './matrix';
 
 /** Values per sample: the Input node's features, else the width of the rows there are. */
@@ -86,11 +86,45 @@ export function pasteRows(project: Project, text: string): { data: ProjectData; 
   return { data: { ...data, samples, targets }, added: rows.length };
 }
 
-/** A CSV file's rows appended as pasted rows; a first line of column names (not numbers) is skipped. */
-export function importCsv(project: Project, text: string): { data: ProjectData; added: number } | { error: string } {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = lines[0]?.split(/[,;\t]/).some((cell) => 'error' in parseExpression(cell.replace(/^"|"$/g, '')));
-  const rows = header ? lines.slice(1) : lines;
-  if (rows.length === 0) return { error: 'The CSV file has no rows of numbers.' };
-  return pasteRows(project, rows.join('\n'));
+/** What the import form offers before reading the rows: the separator (guessed) and the first row's cells. */
+export interface CsvPreview {
+  delimiter: string;
+  firstRow: string[];
+  /** Guessed: the first row names the columns when none of its cells is a number. */
+  header: boolean;
+}
+
+export function previewCsv(text: string): CsvPreview | { error: string } {
+  const { data, meta } = Papa.parse<string[]>(text, { preview: 1, skipEmptyLines: true });
+  const firstRow = data[0];
+  if (!firstRow || firstRow.length === 0) return { error: 'The CSV file is empty.' };
+  const header = firstRow.every((cell) => cell.trim() === '' || !Number.isFinite(Number(cell)));
+  return { delimiter: meta.delimiter, firstRow, header };
+}
+
+/** Whether the project trains on class indices: its loss takes them as its target (CrossEntropyLoss, NLLLoss). */
+function trainsOnClasses(project: Project): boolean {
+  return project.nodes.some((n) => takesClasses(n, 'target'));
+}
+
+/**
+ * A CSV file as the project's data, read by the engine's CSV import: its rows replace the table's,
+ * text class labels become class indices and name the classes. Where the loss takes class
+ * indices, a target column of whole numbers is read as class indices too. Refused whole, every
+ * bad row named by its line, one sentence each.
+ */
+export function importCsvData(project: Project, text: string, options: CsvOptions): { data: ProjectData } | { problems: string[] } {
+  let data: ProjectData;
+  try {
+    data = importCsv(text, options);
+  } catch (e) {
+    if (e instanceof ProjectError) return { problems: e.problems.map((p) => p.message) };
+    throw e;
+  }
+  const targets = data.targets;
+  if (!trainsOnClasses(project) || !targets || targets.length === 0 || !Array.isArray(targets[0]) || targets[0].length !== 1) return { data };
+  const classes = (targets as number[][]).map(([t]) => t);
+  const bad = classes.findIndex((t) => !Number.isInteger(t) || t < 0);
+  if (bad >= 0) return { problems: [`Sample ${bad + 1} has the target ${classes[bad]}, but the loss takes class indices: whole numbers from 0, or text labels.`] };
+  return { data: { ...data, targets: classes } };
 }

@@ -2,7 +2,7 @@
  * Every edit the editor makes, as a pure function from one project to the next. Untouched nodes,
  * edges and rows are shared between versions, so the undo history keeps whole projects cheaply.
  */
-import type { NestedNumbers, NodeType, Project, ProjectData, ProjectNode } from '../../engine/protocol';
+import { loadProject, type NestedNumbers, type NodeType, type Project, type ProjectData, type ProjectNode, ProjectError } from '../../engine/protocol';
 
 export type Edge = Project['edges'][number];
 export type Position = { x: number; y: number };
@@ -164,6 +164,44 @@ export function clipOf(project: Project, ids: ReadonlySet<string>): Clip {
     nodes: project.nodes.filter((n) => ids.has(n.id)),
     edges: project.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node)),
   };
+}
+
+/** The key that marks clipboard text as copied nodes; its value is the shape's version. */
+export const CLIP_FORMAT = 'backprop-studio/nodes';
+const CLIP_VERSION = 1;
+
+/**
+ * Copied nodes as clipboard text, so they paste into another window of the app:
+ * `{"backprop-studio/nodes": 1, "nodes": [...], "edges": [...]}`, where nodes and edges are as in
+ * a project file (docs/project-format.md) and every edge joins two of the nodes.
+ */
+export function clipText(clip: Clip): string {
+  return JSON.stringify({ [CLIP_FORMAT]: CLIP_VERSION, nodes: clip.nodes, edges: clip.edges });
+}
+
+/**
+ * The copied nodes in clipboard text: null for text that is not ours (anything else a user copied),
+ * an error sentence for ours when a newer version wrote it or its nodes are not valid.
+ */
+export function clipFromText(text: string): Clip | { error: string } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || !(CLIP_FORMAT in value)) return null;
+  const { [CLIP_FORMAT]: version, nodes, edges } = value as Record<string, unknown>;
+  if (version !== CLIP_VERSION) return { error: `The copied nodes are of version ${JSON.stringify(version)}; this app pastes version ${CLIP_VERSION}.` };
+  // Checked as a project file's nodes and edges are, so nothing invalid reaches the document.
+  try {
+    const checked = loadProject(JSON.stringify({ ...emptyProject(), nodes, edges }));
+    const ids = new Set(checked.nodes.map((n) => n.id));
+    return { nodes: checked.nodes, edges: checked.edges.filter((e) => ids.has(e.from.node) && ids.has(e.to.node)) };
+  } catch (e) {
+    if (e instanceof ProjectError) return { error: `The copied nodes cannot be pasted: ${e.problems[0].message}` };
+    throw e;
+  }
 }
 
 /**

@@ -128,6 +128,98 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
     }
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('opens the seed at a readable size, and copies and pastes nodes through the system clipboard', async () => {
+    const { page, errors } = await openPage(session.browser(), session.url());
+    try {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(session.url()).origin });
+      await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
+      await page.getByText('None: the network compiles.').waitFor();
+      await shot(page, 'editor-11-seed-opened');
+      const zoom = await page.locator('.svelte-flow__viewport').evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+      expect(zoom).toBeGreaterThanOrEqual(0.8);
+      expect(zoom).toBeLessThanOrEqual(1);
+
+      // Two connected nodes copied: the clipboard holds them as our JSON; pasted, they come with their edge.
+      await node(page, 'Linear', 'hidden2').click();
+      await node(page, 'Sigmoid', 'sigmoid').click({ modifiers: ['Control'] });
+      await page.keyboard.press('Control+c');
+      await page.getByRole('status').getByText('Copied 2 nodes.').waitFor();
+      const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
+      expect(copied['backprop-studio/nodes']).toBe(1);
+      expect(copied.nodes.map((n: { id: string }) => n.id)).toEqual(['hidden2', 'sigmoid']);
+      expect(copied.edges).toEqual([{ from: { node: 'hidden2', port: 'out' }, to: { node: 'sigmoid', port: 'in' } }]);
+      await page.keyboard.press('Control+v');
+      await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__minimap-node').length === 11);
+      await page.getByRole('button', { name: 'Fit View' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__edge').length === 9);
+      expect(await page.locator('.svelte-flow__node [role="group"]').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')).filter((l) => /^(Linear|Sigmoid) /.test(l ?? '')).sort()))
+        .toEqual(['Linear hidden', 'Linear hidden2', 'Linear linear1', 'Linear output', 'Sigmoid sigmoid', 'Sigmoid sigmoid1']);
+      await page.locator('.svelte-flow__edge[data-id="linear1→sigmoid1:in"]').waitFor({ state: 'attached' });
+
+      // Text that is not ours is left alone; our JSON typed by hand pastes, its ids made fresh.
+      await page.evaluate(() => navigator.clipboard.writeText('just some text'));
+      await page.keyboard.press('Control+v');
+      const typed = {
+        'backprop-studio/nodes': 1,
+        nodes: [
+          { id: 'hidden', type: 'Linear', params: { in_features: 3, out_features: 3 }, position: { x: 0, y: 300 } },
+          { id: 'relu', type: 'ReLU', position: { x: 200, y: 300 } },
+        ],
+        edges: [{ from: { node: 'hidden', port: 'out' }, to: { node: 'relu', port: 'in' } }],
+      };
+      await page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(typed));
+      await page.keyboard.press('Control+v');
+      await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__minimap-node').length === 13);
+      await page.getByRole('button', { name: 'Fit View' }).click();
+      await page.locator('.svelte-flow__edge[data-id="linear2→relu1:in"]').waitFor({ state: 'attached' });
+      expect(await page.locator('.svelte-flow__edge').count()).toBe(10);
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__minimap-node').length === 11);
+      await shot(page, 'editor-12-pasted-from-clipboard');
+    } catch (e) {
+      await shot(page, 'editor-failed-3');
+      throw e;
+    }
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('imports a CSV with text class labels through the data panel, refusing one with a bad row', async () => {
+    const { page, errors } = await openPage(session.browser(), session.url());
+    try {
+      await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
+      await node(page, 'Input', 'x').click();
+      const csv = (text: string) => ({ name: 'flowers.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+
+      await page.getByLabel('CSV file').setInputFiles(csv('a,b,c,species\n0.1,0.2,0.7,setosa\n0.5,oops,0.5,versicolor\n'));
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+      await page.getByRole('alert', { name: 'CSV problems' }).getByText('flowers.csv: Line 3: column "b" is "oops", not a number.').waitFor();
+      expect(await page.getByLabel('class names').inputValue()).toBe('0, 1, 2');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+
+      // Without a header row, the column that is not used left out; text labels name the classes.
+      await page.getByLabel('CSV file').setInputFiles(csv('0.1,0.2,9,0.7,setosa\n0.5,0.5,9,0.5,versicolor\n0.9,0.1,9,0.3,virginica\n0.2,0.2,9,0.6,setosa\n'));
+      const form = page.getByRole('form', { name: 'Import CSV' });
+      expect(await form.getByLabel('the first row names the columns').isChecked()).toBe(false);
+      await form.getByLabel('Use of column 3').selectOption('unused');
+      await form.getByRole('button', { name: 'Import', exact: true }).click();
+      await page.getByRole('status').getByText('Imported 4 samples from flowers.csv (classes setosa, versicolor, virginica).').waitFor();
+      expect(await page.getByLabel('class names').inputValue()).toBe('setosa, versicolor, virginica');
+      expect(await page.getByLabel('sample 4, x3').inputValue()).toBe('0.6');
+      expect(await page.getByLabel('sample 3, class').inputValue()).toBe('2');
+      await page.getByText('None: the network compiles.').waitFor();
+      await shot(page, 'editor-13-csv-imported');
+
+      // One undoable step.
+      await page.getByRole('button', { name: 'Undo' }).click();
+      expect(await page.getByLabel('class names').inputValue()).toBe('0, 1, 2');
+      expect(await page.getByLabel('sample 2, x1').count()).toBe(0);
+    } catch (e) {
+      await shot(page, 'editor-failed-4');
+      throw e;
+    }
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
 
 async function flow(page: Page): Promise<void> {
@@ -203,7 +295,7 @@ async function buildAndTrain(page: Page): Promise<void> {
     await page.getByText('None: the network compiles.').waitFor();
     await shot(page, 'editor-5-ready');
 
-    await page.getByRole('group', { name: 'Training' }).getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByRole('region', { name: 'Training' }).getByRole('button', { name: 'Run', exact: true }).click();
     const done = page.getByRole('status').getByText(/^Train 50 epochs: loss/);
     await done.waitFor({ timeout: 60_000 });
     const [first, last] = ((await done.innerText()).match(/loss (\d+(?:\.\d+)?) → (\d+(?:\.\d+)?)/) ?? []).slice(1).map(Number);
@@ -237,6 +329,9 @@ async function buildAndTrain(page: Page): Promise<void> {
     const choosing = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Open…' }).click();
     await (await choosing).setFiles(saved);
+    // It opens at a readable size, its start in view; fitted whole, every edge is drawn.
+    await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__minimap-node').length === 9);
+    await page.getByRole('button', { name: 'Fit View' }).click();
     await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__edge').length === 8);
     await node(page, 'Linear', 'linear1').click();
     if (trained.length) expect(await gridValues(page, 'linear1.weight')).toEqual(trained);

@@ -5,7 +5,7 @@ import { PALETTE, PALETTE_BY_TYPE } from '../../renderer/editor/catalog';
 import { refusal } from '../../renderer/editor/flow';
 import { autoLayout } from '../../renderer/editor/layout';
 import {
-  addNode, clipOf, connect, edgeId, emptyProject, freshId, paste, removeNodes, renameNode, setLocked, setParams, setTensor, wouldCycle,
+  addNode, CLIP_FORMAT, clipFromText, clipOf, clipText, connect, edgeId, emptyProject, freshId, paste, removeNodes, renameNode, setLocked, setParams, setTensor, wouldCycle,
 } from '../../renderer/state/commands';
 import { withWeights } from '../../renderer/state/run.svelte';
 import type { Project } from '../../engine/protocol';
@@ -76,6 +76,21 @@ describe('editing commands', () => {
     expect(ids).toEqual(['linear2', 'relu2']);
     expect(project.edges.map(edgeId)).toContain('linear2→relu2:in');
     expect(project.nodes.find((n) => n.id === 'linear2')?.name).toBeUndefined(); // the name 'hidden' stays unique
+  });
+
+  it('copies nodes as versioned clipboard text, reads them back checked, and leaves other text alone', () => {
+    const p = chain('Input', 'Linear', 'ReLU');
+    const clip = clipOf(p, new Set(['linear1', 'relu1']));
+    const text = clipText(clip);
+    expect(JSON.parse(text)).toEqual({ [CLIP_FORMAT]: 1, nodes: clip.nodes, edges: clip.edges });
+    expect(clipFromText(text)).toEqual(clip);
+    for (const other of ['hello', '[[0.1, 0.2]]', '{"format": "backprop-studio-project"}', '3']) expect(clipFromText(other)).toBeNull();
+    expect(clipFromText(JSON.stringify({ [CLIP_FORMAT]: 2, nodes: [], edges: [] }))).toEqual({ error: 'The copied nodes are of version 2; this app pastes version 1.' });
+    const bad = clipFromText(JSON.stringify({ [CLIP_FORMAT]: 1, nodes: [{ id: 'a', type: 'Linear', params: { in_features: -1, out_features: 2 } }], edges: [] }));
+    expect(bad).toEqual({ error: expect.stringMatching(/^The copied nodes cannot be pasted: nodes\[0\]\.params\.in_features \(node 'a'\) must be/) });
+    // An edge to a node that was not copied is dropped, not pasted dangling.
+    const dangling = { ...clip, edges: [...clip.edges, { from: { node: 'input1', port: 'out' }, to: { node: 'linear1', port: 'in' } }] };
+    expect(clipFromText(clipText(dangling))).toEqual(clip);
   });
 
   it('writes trained weights into the nodes by state_dict name, as shortest float32 decimals', () => {

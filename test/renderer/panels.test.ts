@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isTyping, shortcutOf } from '../../renderer/app/keys';
 import { fileNameFor, projectText, readProject } from '../../renderer/app/files';
-import { addRow, deleteRow, importCsv, pasteRows, setSample, setTarget } from '../../renderer/inspector/data';
+import { addRow, deleteRow, importCsvData, pasteRows, previewCsv, setSample, setTarget } from '../../renderer/inspector/data';
 import { checkField, FIELDS, type Field } from '../../renderer/inspector/fields';
-import { addNode, emptyProject } from '../../renderer/state/commands';
+import { addNode, emptyProject, setData } from '../../renderer/state/commands';
+import { ProjectDocument } from '../../renderer/state/document.svelte';
 import { serializeProject } from '../../engine/project/document';
 
 const withInput = (features: number, target = true) => {
@@ -32,11 +33,45 @@ describe('the data panel', () => {
     expect(pasteRows(p, '1, 2, x, 0')).toMatchObject({ error: expect.stringMatching(/^Row 1, column 3: "x"/) });
   });
 
-  it('imports CSV rows, skipping a line of column names', () => {
-    const p = withInput(2);
-    expect(importCsv(p, 'x1,x2,"label"\n1,2,0\n3,4,1\n')).toEqual({ data: { samples: [[1, 2], [3, 4]], targets: [0, 1] }, added: 2 });
-    expect(importCsv(p, '1;2;1')).toEqual({ data: { samples: [[1, 2]], targets: [1] }, added: 1 });
-    expect(importCsv(p, 'a,b,c\n')).toEqual({ error: 'The CSV file has no rows of numbers.' });
+  const IRIS = 'sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n7.0,3.2,4.7,1.4,versicolor\n\n6.3,3.3,6.0,2.5,virginica\n';
+  const withLoss = (loss: 'CrossEntropyLoss' | 'MSELoss') => addNode(withInput(4), { type: loss }, { x: 0, y: 0 }).project;
+
+  it('imports a CSV as one undoable step: text class labels become indices and name the classes', () => {
+    const preview = previewCsv(IRIS);
+    expect(preview).toEqual({ delimiter: ',', firstRow: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species'], header: true });
+    const doc = new ProjectDocument();
+    doc.load({ ...withLoss('CrossEntropyLoss'), data: { samples: [[0, 0, 0, 0]], targets: [0] } }, null);
+    const before = doc.project;
+    const result = importCsvData(before, IRIS, { header: true, inputs: [0, 1, 2, 3], targets: [4] });
+    if (!('data' in result)) throw new Error(result.problems.join(' '));
+    doc.apply('Import CSV', (p) => setData(p, result.data));
+    expect(doc.project.data).toEqual({
+      samples: [[5.1, 3.5, 1.4, 0.2], [7, 3.2, 4.7, 1.4], [6.3, 3.3, 6, 2.5]],
+      targets: [0, 1, 2],
+      class_names: ['setosa', 'versicolor', 'virginica'],
+    });
+    doc.undo();
+    expect(doc.project).toBe(before);
+  });
+
+  it('imports the columns chosen, without a header, whole-number targets as classes where the loss takes them', () => {
+    const text = '1;2;9;1\n3;4;9;0\n';
+    const preview = previewCsv(text);
+    expect(preview).toMatchObject({ delimiter: ';', header: false });
+    const options = { header: false, delimiter: ';', inputs: [0, 1], targets: [3] };
+    expect(importCsvData(withLoss('CrossEntropyLoss'), text, options)).toEqual({ data: { samples: [[1, 2], [3, 4]], targets: [1, 0] } });
+    expect(importCsvData(withLoss('MSELoss'), text, options)).toEqual({ data: { samples: [[1, 2], [3, 4]], targets: [[1], [0]] } });
+    expect(importCsvData(withLoss('CrossEntropyLoss'), '1,2,0.5\n', { header: false })).toEqual({
+      problems: ['Sample 1 has the target 0.5, but the loss takes class indices: whole numbers from 0, or text labels.'],
+    });
+  });
+
+  it('refuses a CSV with bad rows whole, naming each bad row by its line', () => {
+    const text = 'a,b,label\n1,2,yes\n1,x,no\n3\n4,5,no\n';
+    expect(importCsvData(withLoss('CrossEntropyLoss'), text, { header: true })).toEqual({
+      problems: ['Line 3: column "b" is "x", not a number.', 'Line 4 has 1 values, but the header has 3.'],
+    });
+    expect(previewCsv('')).toEqual({ error: 'The CSV file is empty.' });
   });
 
   it('pastes rows of target values where the targets are rows', () => {
@@ -99,8 +134,8 @@ describe('project files', () => {
   });
 
   it('saves under the file name, or the title made safe', () => {
-    expect(fileNameFor({ ...emptyProject(), title: 'Seed: tutorial!' }, null)).toBe('seed-tutorial.json');
-    expect(fileNameFor(emptyProject(), null)).toBe('network.json');
+    expect(fileNameFor({ ...emptyProject(), title: 'Seed: tutorial!' }, null)).toBe('seed-tutorial.bpstudio');
+    expect(fileNameFor(emptyProject(), null)).toBe('network.bpstudio');
     expect(fileNameFor(emptyProject(), '/home/a/net.json')).toBe('net.json');
   });
 });
