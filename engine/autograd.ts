@@ -50,24 +50,34 @@ export function record(
   return out;
 }
 
-/** Tensors reachable from `root` through grad_fn, inputs before the tensors made from them. */
-function topologicalOrder(root: Tensor): Tensor[] {
+/** Numbers the backward passes, so a tensor's `backwardPass` mark says whether this one reached it. */
+let passes = 0;
+
+/**
+ * Tensors reachable from `root` through grad_fn, inputs before the tensors made from them; each is
+ * marked with `pass` (a mark on the tensor, not a Set: a step's graph is small and made anew).
+ */
+function topologicalOrder(root: Tensor, pass: number): Tensor[] {
   const order: Tensor[] = [];
-  const visited = new Set<Tensor>([root]);
+  root.backwardPass = pass;
   // Iterative depth-first search: deep graphs (long unrolled loops) must not overflow the stack.
-  const stack: { tensor: Tensor; next: number }[] = [{ tensor: root, next: 0 }];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const inputs = top.tensor.grad_fn?.inputs ?? [];
-    if (top.next < inputs.length) {
-      const input = inputs[top.next++];
-      if (input.requires_grad && !visited.has(input)) {
-        visited.add(input);
-        stack.push({ tensor: input, next: 0 });
+  // Parallel stacks: each tensor on the path, and the index of its next input to visit.
+  const path: Tensor[] = [root];
+  const nextInput: number[] = [0];
+  while (path.length > 0) {
+    const top = path.length - 1;
+    const inputs = path[top].grad_fn?.inputs;
+    if (inputs !== undefined && nextInput[top] < inputs.length) {
+      const input = inputs[nextInput[top]++];
+      if (input.requires_grad && input.backwardPass !== pass) {
+        input.backwardPass = pass;
+        path.push(input);
+        nextInput.push(0);
       }
     } else {
-      order.push(top.tensor);
-      stack.pop();
+      order.push(path[top]);
+      path.pop();
+      nextInput.pop();
     }
   }
   return order;
@@ -85,41 +95,45 @@ function valuesOf(t: Tensor): unknown {
  * The pass's intermediate gradients on a GPU go back to its memory pool as soon as it ends.
  */
 export function backward(root: Tensor, gradient: Tensor | null): void {
-  const order = topologicalOrder(root);
+  const order = topologicalOrder(root, ++passes);
   const stored: Tensor[] = [];
   // A first gradient is stored as it is, not copied, unless its values are already the caller's
   // `gradient` or another stored gradient's (one gradient flowing to two inputs, or a view of it):
   // no two `.grad`s share values, and no step copies every parameter's gradient.
   const taken = new Set<unknown>(gradient ? [valuesOf(gradient)] : []);
   openScope();
+  const previousGradMode = gradEnabled;
+  gradEnabled = false; // no_grad(), without a closure per pass
   try {
-    no_grad(() => {
-      const grads = new Map<Tensor, Tensor>([[root, gradient ?? ones_like(root)]]);
-      for (let i = order.length - 1; i >= 0; i--) {
-        const tensor = order[i];
-        const grad = grads.get(tensor);
-        if (!grad) continue;
-        grads.delete(tensor);
-        if (tensor.grad_fn === null || tensor.retains_grad) {
-          if (tensor.grad !== null) {
-            tensor.grad = tensor.grad.add(grad);
-          } else {
-            tensor.grad = taken.has(valuesOf(grad)) ? grad.clone() : grad;
-            taken.add(valuesOf(grad));
-          }
-          stored.push(tensor);
+    root.pendingGrad = gradient ?? ones_like(root);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const tensor = order[i];
+      const grad = tensor.pendingGrad;
+      if (!grad) continue;
+      tensor.pendingGrad = null;
+      if (tensor.grad_fn === null || tensor.retains_grad) {
+        if (tensor.grad !== null) {
+          tensor.grad = tensor.grad.add(grad);
+        } else {
+          tensor.grad = taken.has(valuesOf(grad)) ? grad.clone() : grad;
+          taken.add(valuesOf(grad));
         }
-        if (tensor.grad_fn === null) continue;
-        const inputGrads = tensor.grad_fn.backward(grad);
-        tensor.grad_fn.inputs.forEach((input, k) => {
-          const g = inputGrads[k];
-          if (!g || !input.requires_grad) return;
-          const sofar = grads.get(input);
-          grads.set(input, sofar ? sofar.add(g) : g);
-        });
+        stored.push(tensor);
       }
-    });
+      if (tensor.grad_fn === null) continue;
+      const inputs = tensor.grad_fn.inputs;
+      const inputGrads = tensor.grad_fn.backward(grad);
+      for (let k = 0; k < inputs.length; k++) {
+        const input = inputs[k];
+        const g = inputGrads[k];
+        if (!g || !input.requires_grad) continue;
+        const sofar = input.pendingGrad;
+        input.pendingGrad = sofar ? sofar.add(g) : g;
+      }
+    }
   } finally {
+    gradEnabled = previousGradMode;
+    for (const t of order) t.pendingGrad = null; // after an error, no gradient lingers
     for (const t of stored) holdGrad(t);
     closeScope([]);
   }

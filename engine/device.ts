@@ -54,7 +54,7 @@ export function webgpuBackend(): DeviceBackend {
 /**
  * 'auto' puts a model on WebGPU when a hardware adapter is open and the model has at least this
  * many parameters. Below it the CPU's whole step costs less than recording the GPU's kernels,
- * about 35 µs each, whatever their size (engine/README.md, "Devices", has the measurements).
+ * about 45 µs each, whatever their size (engine/README.md, "Devices", has the measurements).
  */
 export const AUTO_MIN_PARAMETERS = 50_000;
 
@@ -164,7 +164,7 @@ export function closeScope(keep: readonly Tensor[], dropped = false): void {
   if (scopes.length === 0) throw new Error('closeScope() without openScope()');
   const scope = scopes.pop();
   serials.pop();
-  if (!scope && !dropped) return;
+  if (!scope && (!dropped || gradHolders.size === 0)) return; // nothing to free: CPU work
   const kept = new Set(keep.map((t) => t.storage));
   for (const storage of scope ?? []) {
     if (kept.has(storage)) trackAllocation(storage);

@@ -20,6 +20,10 @@ export class Tensor {
   /** The device's storage (shared with views); null for CPU tensors. */
   storage: DeviceStorage | null;
   backend: Backend;
+  /** @internal The backward pass that last reached this tensor (autograd.ts's topological sort). */
+  backwardPass = 0;
+  /** @internal The gradient flowing into this tensor during a backward pass; null otherwise. */
+  pendingGrad: Tensor | null = null;
 
   constructor(data: Storage | null, readonly shape: Shape, readonly dtype: DType, backend: Backend, storage: DeviceStorage | null = null) {
     this.hostData = data;

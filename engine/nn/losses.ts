@@ -24,20 +24,17 @@ interface Targets {
   index: Tensor;
   /** weight[target_i], or 1; 0 where the target is ignored. */
   weights: Tensor;
-  /** 1 for samples that count, 0 for ignored ones. */
-  kept: Tensor;
   /** The sum of the weights: the denominator of the 'mean' reduction. */
   totalWeight: number;
 }
 
 /** Checks integer class targets against an [N, C] input and turns them into index and weights. */
 function readTargets(input: Tensor, target: Tensor, weight: Tensor | null | undefined, ignoreIndex: number): Targets {
-  const { index, weights, kept, totalWeight } = hostTargets(input, target, weight, ignoreIndex);
+  const { index, weights, totalWeight } = hostTargets(input, target, weight, ignoreIndex);
   const b = input.backend;
   return {
     index: b.fromHost(index, [index.length, 1], 'int64'),
     weights: b.fromHost(weights, [index.length], input.dtype),
-    kept: b.fromHost(kept, [index.length], input.dtype),
     totalWeight,
   };
 }
@@ -115,7 +112,8 @@ export function cross_entropy(input: Tensor, target: Tensor, options: CrossEntro
   const nllLoss = nll_loss(logp, target, { weight, ignore_index, reduction });
   if (label_smoothing <= 0) return nllLoss;
   const smooth = asBatch(logp, target, (x, t) => {
-    const { kept, totalWeight } = readTargets(x, t, weight, ignore_index);
+    const { kept: keptValues, totalWeight } = hostTargets(x, t, weight, ignore_index);
+    const kept = x.backend.fromHost(keptValues, [keptValues.length], x.dtype);
     const perSample = mul(neg(sum(weight ? mul(x, reshape(weight, [1, classes])) : x, 1)), kept);
     if (reduction !== 'mean') return reduce(perSample, reduction);
     return perSample.sum().div(weight ? totalWeight : kept.sum());

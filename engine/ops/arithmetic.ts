@@ -1,8 +1,8 @@
 import { record } from '../autograd';
 import type { Backend } from '../backend';
 import { cpu } from '../backends/cpu/index';
-import type { DType } from '../dtype';
-import { broadcastShapes, normalizeDim, sameShape, type Shape } from '../shape';
+import { allocate, type DType } from '../dtype';
+import { broadcastShapes, normalizeDim, numel, sameShape, type Shape } from '../shape';
 import { Tensor } from '../tensor';
 import type { DifferentiableUnaryOp } from './pointwise';
 
@@ -13,7 +13,8 @@ import type { DifferentiableUnaryOp } from './pointwise';
 export function asTensor(value: Tensor | number, like: Tensor): Tensor {
   if (value instanceof Tensor) return value;
   const dtype: DType = like.dtype === 'int64' && !Number.isInteger(value) ? 'float32' : like.dtype;
-  const data = dtype === 'float32' ? new Float32Array([value]) : new Float64Array([value]);
+  const data = allocate(dtype, 1);
+  data[0] = value;
   return new Tensor(data, [], dtype, cpu);
 }
 
@@ -115,9 +116,17 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const n = x.numel();
-  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  const resolved = shape.map((d) => (d === -1 ? n / known : d));
-  if (shape.filter((d) => d === -1).length > 1 || resolved.reduce((p, d) => p * d, 1) !== n || !resolved.every(Number.isInteger)) {
+  let known = 1;
+  let inferred = -1; // the dim given as -1
+  let valid = true;
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] !== -1) known *= shape[i];
+    else if (inferred < 0) inferred = i;
+    else valid = false; // two -1s
+  }
+  const resolved = shape.slice();
+  if (inferred >= 0) resolved[inferred] = n / known;
+  if (!valid || numel(resolved) !== n || !resolved.every(Number.isInteger)) {
     throw new Error(`shape [${shape.join(', ')}] is invalid for a tensor of ${n} elements`);
   }
   // Shares the storage, like PyTorch's view: in-place optimizer updates show through.

@@ -14,13 +14,11 @@ import { adagradWasm, adamWasm, rmspropWasm, sgdWasm } from './optim_wasm';
 
 const buffer = (state: ParamState, key: string): Storage => (state[key] as Tensor).data;
 
-/** Below this many elements the JavaScript loop beats the fixed cost of a call into wasm. */
+/**
+ * Below this many elements the JavaScript loop beats the fixed cost of a call into wasm; each
+ * update runs on its wasm twin where that runs (float32, SIMD) and pays, else in JavaScript.
+ */
 const WASM_MIN = 32;
-
-/** The update on its wasm twin where that runs (float32, SIMD) and pays, else in JavaScript. */
-function updateElements(length: number, wasm: () => boolean, js: () => void): void {
-  if (length < WASM_MIN || !wasm()) js();
-}
 
 export interface SGDOptions {
   lr: number;
@@ -56,8 +54,9 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.momentum !== 0 && first) state.momentum_buffer = zeros_like(param);
     const buf = g.momentum !== 0 ? buffer(state, 'momentum_buffer') : null;
     const s = sgdStep(g, first, r);
-    updateElements(grad.length, () => sgdWasm(param.data, grad, buf, s),
-      () => sgdJs(param.data, grad, buf, s, r));
+    if (grad.length < WASM_MIN || !sgdWasm(param.data, grad, buf, s)) {
+      sgdJs(param.data, grad, buf, s, r);
+    }
   }
 }
 
@@ -72,7 +71,8 @@ export interface AdamOptions {
 
 /** Step `step`'s scalars (AdamW's when `decoupled`), cast by r. */
 export function adamStep(g: AdamOptions, step: number, decoupled: boolean, r: Round): AdamStep {
-  const [beta1, beta2] = g.betas;
+  const beta1 = g.betas[0];
+  const beta2 = g.betas[1];
   const decays = g.weight_decay !== 0;
   return {
     maximize: g.maximize, l2: decays && !decoupled, decoupled: decays && decoupled,
@@ -84,8 +84,20 @@ export function adamStep(g: AdamOptions, step: number, decoupled: boolean, r: Ro
 
 /** Adam, and AdamW when `decoupled` (weight decay applied to the weights, not the gradient). */
 class AdamBase extends Optimizer<AdamOptions> {
+  /**
+   * The scalars last computed in this step(), with what they depend on: a group's parameters
+   * share them, and their two powers cost more than a small parameter's whole update. Cleared at
+   * every step(), since the options may change between steps (a scheduler's lr).
+   */
+  #scalars: { group: ParamGroup<AdamOptions>; step: number; r: Round; values: AdamStep } | null = null;
+
   constructor(params: Params<AdamOptions>, defaults: AdamOptions, private readonly decoupled: boolean) {
     super(params, defaults);
+  }
+
+  override step(): void {
+    this.#scalars = null;
+    super.step();
   }
 
   protected initState(param: Tensor, group: ParamGroup<AdamOptions>): ParamState {
@@ -101,9 +113,14 @@ class AdamBase extends Optimizer<AdamOptions> {
     const m = buffer(state, 'exp_avg');
     const v = buffer(state, 'exp_avg_sq');
     const vmax = g.amsgrad ? buffer(state, 'max_exp_avg_sq') : null;
-    const s = adamStep(g, step, this.decoupled, r);
-    updateElements(grad.length, () => adamWasm(param.data, grad, m, v, vmax, s),
-      () => adamJs(param.data, grad, m, v, vmax, s, r));
+    let scalars = this.#scalars;
+    if (scalars === null || scalars.group !== g || scalars.step !== step || scalars.r !== r) {
+      scalars = this.#scalars = { group: g, step, r, values: adamStep(g, step, this.decoupled, r) };
+    }
+    const s = scalars.values;
+    if (grad.length < WASM_MIN || !adamWasm(param.data, grad, m, v, vmax, s)) {
+      adamJs(param.data, grad, m, v, vmax, s, r);
+    }
   }
 }
 
@@ -156,8 +173,9 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const avgGrad = g.centered ? buffer(state, 'grad_avg') : null;
     const buf = g.momentum > 0 ? buffer(state, 'momentum_buffer') : null;
     const s = rmspropStep(g, r);
-    updateElements(grad.length, () => rmspropWasm(param.data, grad, sq, avgGrad, buf, s),
-      () => rmspropJs(param.data, grad, sq, avgGrad, buf, s, r));
+    if (grad.length < WASM_MIN || !rmspropWasm(param.data, grad, sq, avgGrad, buf, s)) {
+      rmspropJs(param.data, grad, sq, avgGrad, buf, s, r);
+    }
   }
 }
 
@@ -193,7 +211,8 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     state.step = step;
     const sum = buffer(state, 'sum');
     const s = adagradStep(g, step, r);
-    updateElements(grad.length, () => adagradWasm(param.data, grad, sum, s),
-      () => adagradJs(param.data, grad, sum, s, r));
+    if (grad.length < WASM_MIN || !adagradWasm(param.data, grad, sum, s)) {
+      adagradJs(param.data, grad, sum, s, r);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { record } from '../../engine/autograd';
 import * as torch from '../../engine/index';
 
 const { nn, optim } = torch;
@@ -96,6 +97,21 @@ describe('autograd', () => {
     for (let i = 0; i < 20000; i++) y = y.add(1);
     y.sum().backward();
     expect(x.grad?.tolist()).toEqual([1]);
+  });
+
+  it('leaves no gradient of a failed backward pass behind for the next one', () => {
+    const w = torch.tensor([1, 2], { dtype: 'float64', requires_grad: true });
+    const x = torch.tensor([5], { dtype: 'float64', requires_grad: true });
+    const total = w.mul(3).sum();
+    const failing = record(x.mul(1), 'FailingBackward', [x], () => {
+      throw new Error('backward failed');
+    });
+    // The pass fails in `failing`'s backward, after handing `total` its gradient, before using it.
+    expect(() => total.add(failing.sum()).backward()).toThrow(/backward failed/);
+    expect(torch.is_grad_enabled()).toBe(true);
+    expect(w.grad).toBeNull();
+    total.mul(1).backward();
+    expect(w.grad?.tolist()).toEqual([3, 3]);
   });
 
   it('explains what is wrong instead of failing obscurely', () => {
@@ -208,6 +224,26 @@ describe('optimizers', () => {
 
     const expected = whole.model.state_dict();
     for (const [name, value] of Object.entries(resumed.model.state_dict())) expect(value.tolist(), name).toEqual(expected[name].tolist());
+  });
+
+  it('update each parameter as if it were alone, whatever the others did (skipped steps, a changed lr)', () => {
+    const values = [[0.5, -1.5, 2], [0.25], [-3, 1]];
+    const together = values.map((v) => torch.tensor(v, { requires_grad: true }));
+    const alone = values.map((v) => torch.tensor(v, { requires_grad: true }));
+    const opt = new optim.Adam(together, { lr: 0.1 });
+    const own = alone.map((p) => new optim.Adam([p], { lr: 0.1 }));
+    for (let step = 0; step < 6; step++) {
+      for (const [i, params] of [together, alone].entries()) {
+        params.forEach((p, j) => {
+          // Parameter j has no gradient at step j: the step counts drift apart.
+          p.grad = step === j ? null : torch.tensor(values[j].map((v) => v * (step + 1) - j));
+        });
+        const optimizers = i === 0 ? [opt] : own;
+        optimizers.forEach((o) => o.step());
+        for (const o of optimizers) o.param_groups[0].lr *= 0.5;
+      }
+    }
+    together.forEach((p, j) => expect(p.tolist(), `parameter ${j}`).toEqual(alone[j].tolist()));
   });
 
   it('leave frozen parameters and locked elements alone, and train the rest', () => {

@@ -13,7 +13,7 @@ function make(dtype: DType, shape: Shape): Tensor {
 /** The tensor's elements in `dtype` (no copy when it already is). */
 function storageAs(x: Tensor, dtype: DType): Storage {
   if (x.dtype === dtype || (x.dtype !== 'float32' && dtype !== 'float32')) return x.data;
-  return dtype === 'float32' ? Float32Array.from(x.data) : Float64Array.from(x.data);
+  return dtype === 'float32' ? new Float32Array(x.data) : new Float64Array(x.data);
 }
 
 /**
@@ -60,7 +60,8 @@ export const cpu: Backend = {
   name: 'cpu',
 
   fromHost(data, shape, dtype) {
-    const storage = dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
+    // The typed-array constructor copies another typed array natively; from() iterates.
+    const storage = dtype === 'float32' ? new Float32Array(data) : new Float64Array(data);
     return new Tensor(storage, shape.slice(), dtype, cpu);
   },
 
@@ -68,7 +69,7 @@ export const cpu: Backend = {
     const fn = unaryFns[op];
     const out = make(withDtype(x, x.dtype), x.shape);
     const r = rounding(out.dtype);
-    const p = params.map(r);
+    const p = params.length === 0 ? params : params.map(r);
     const src = x.data;
     const dst = out.data;
     if (op === 'relu' && reluWasm(src, dst)) return out;
@@ -80,7 +81,7 @@ export const cpu: Backend = {
     const fn = unaryBackwardFns[op];
     const out = make(grad.dtype, x.shape);
     const r = rounding(out.dtype);
-    const p = params.map(r);
+    const p = params.length === 0 ? params : params.map(r);
     const g = grad.data;
     const src = x.data;
     const dst = out.data;
@@ -122,21 +123,27 @@ export const cpu: Backend = {
   },
 
   sum(x, dims, keepdim) {
-    const rank = x.shape.length;
     const outShape = x.shape.slice();
     for (const d of dims) outShape[d] = 1;
-    const acc = new Float64Array(numel(outShape));
+    const shape = keepdim ? outShape : x.shape.filter((_, i) => !dims.includes(i));
+    const out = make(x.dtype, shape);
     const src = x.data;
-    if (acc.length === 1) {
+    const dst = out.data;
+    if (dst.length === 1) {
       // Short rows add up in order in the dtype, as PyTorch's float32 reduction does; long
       // ones in double, at least as accurate as PyTorch's pairwise (cascade) sum.
       const r = src.length <= SEQUENTIAL_SUM ? rounding(x.dtype) : identity;
       let s = 0;
       for (let i = 0; i < src.length; i++) s = r(s + src[i]);
-      acc[0] = s;
-    } else if (acc.length === src.length) {
-      acc.set(src); // only dims of size 1 are reduced
-    } else if (dims.every((d, i) => d === i)) {
+      dst[0] = s;
+      return out;
+    }
+    if (dst.length === src.length) {
+      dst.set(src); // only dims of size 1 are reduced
+      return out;
+    }
+    const acc = new Float64Array(dst.length);
+    if (dims.every((d, i) => d === i)) {
       // Leading dims, e.g. a bias gradient summed over the batch: rows add up element-wise.
       const width = acc.length;
       if (!sumRowsWasm(src, acc)) for (let i = 0, j = 0; i < src.length; i++, j = j + 1 === width ? 0 : j + 1) acc[j] += src[i];
@@ -147,9 +154,7 @@ export const cpu: Backend = {
         acc[o] += src[i];
       });
     }
-    const shape = keepdim ? outShape : x.shape.filter((_, i) => !dims.includes(i));
-    const out = make(x.dtype, rank === 0 ? [] : shape);
-    out.data.set(acc);
+    dst.set(acc);
     return out;
   },
 
@@ -221,14 +226,19 @@ export const cpu: Backend = {
         const base = o * size * inner + i;
         let max = -Infinity;
         for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
+        // The exponentials wait in dst (exactly: they are already rounded to the dtype).
         let sum = 0;
-        for (let k = 0; k < size; k++) sum = r(sum + vectorExp(r(src[base + k * inner] - max), r));
+        for (let k = 0; k < size; k++) {
+          const e = vectorExp(r(src[base + k * inner] - max), r);
+          if (!log) dst[base + k * inner] = e;
+          sum = r(sum + e);
+        }
         if (log) {
           const logSum = r(Math.log(sum));
           for (let k = 0; k < size; k++) dst[base + k * inner] = r(src[base + k * inner] - max) - logSum;
         } else {
           const scale = r(1 / sum);
-          for (let k = 0; k < size; k++) dst[base + k * inner] = vectorExp(r(src[base + k * inner] - max), r) * scale;
+          for (let k = 0; k < size; k++) dst[base + k * inner] *= scale;
         }
       }
     }
