@@ -47,7 +47,7 @@ export async function synchronize(): Promise<void> {
   await engine?.synchronize();
 }
 
-/** The GPU memory pool, the recovery log and the kernels dispatched so far, for tests and diagnostics. */
+/** The GPU memory pool, the recovery log, the kernels dispatched and the values read back (round trips) so far, for tests and diagnostics. */
 export function memory_stats(): ReturnType<GpuEngine['stats']> | null {
   return engine?.available ? engine.stats() : null;
 }

@@ -126,6 +126,7 @@ export class WebGPUBackend implements GpuKernels {
   private failure: GpuFailure | null = null;
   private recorded = 0;
   private dispatches = 0;
+  private roundTrips = 0;
   /** Each kernel's first dispatch (op and shapes), which a compile error reported later names. */
   private readonly firstUse = new Map<string, string>();
   private readonly maxStorageBuffers: number;
@@ -195,6 +196,7 @@ export class WebGPUBackend implements GpuKernels {
     };
     if (bytes === 0) return ts.map((_, i) => values(new ArrayBuffer(0), i));
     const staging = this.staging.acquire(bytes);
+    this.roundTrips++;
     this.endPass();
     const commands = this.commands();
     ts.forEach((t, i) => {
@@ -229,6 +231,11 @@ export class WebGPUBackend implements GpuKernels {
   /** Kernels dispatched since the backend opened: a training step's count is what the fused kernels save (DESIGN.md). */
   get dispatched(): number {
     return this.dispatches;
+  }
+
+  /** GPU→host round trips since the backend opened: staging buffers mapped by downloadMany(), however many tensors each holds. */
+  get readBacks(): number {
+    return this.roundTrips;
   }
 
   /** Commands recorded since the last flush (submitted with the next one). */
@@ -374,13 +381,16 @@ export class WebGPUBackend implements GpuKernels {
     // The large tiles pay once both sides fill one; below, most of their outputs would be padding.
     const tiling = this.matmulTiling ?? (this.largeTiles && m >= MATMUL_TILES.large.tile && n >= MATMUL_TILES.large.tile ? 'large' : 'small');
     const { tile } = MATMUL_TILES[tiling];
+    // vec4 loads where the operand's contiguous dim is a multiple of 4 (so are its batch strides).
+    const vec4 = { a: tiling === 'large' && (transA ? m : k) % 4 === 0, b: tiling === 'large' && (transB ? k : n) % 4 === 0 };
     const [tx, ty] = [Math.ceil(n / tile), Math.ceil(m / tile)];
     if (tx > this.maxGroups || ty > this.maxGroups) throw new Error(`${label}: too large for one dispatch`);
     const at = matmulLayout.at;
     const epilogue = { bias: bias !== null, activation };
     const fn = activation ? unaryFns[activation] : null;
     for (let first = 0; first < batches; first += this.maxGroups) {
-      this.dispatch(`matmul ${tiling} ${transA} ${transB}${fused ? ` ${epilogue.bias} ${activation}` : ''}`, () => matmulKernel(transA, transB, epilogue, tiling),
+      this.dispatch(`matmul ${tiling} ${transA} ${transB} ${vec4.a} ${vec4.b}${fused ? ` ${epilogue.bias} ${activation}` : ''}`,
+        () => matmulKernel(transA, transB, epilogue, tiling, vec4),
         matmulLayout, label, (u, f) => {
           u[at.m] = m;
           u[at.n] = n;

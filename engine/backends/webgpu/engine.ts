@@ -319,9 +319,10 @@ export class GpuEngine implements DeviceBackend {
     this.fail('released', true);
   }
 
-  /** The pool's and the log's sizes, and the kernels dispatched so far. */
-  stats(): { live: number; log: number; dispatches: number } & ReturnType<WebGPUBackend['stats']> {
-    return { ...this.kernels.stats(), live: this.live.size, log: this.log.length, dispatches: this.kernels.dispatched };
+  /** The pool's and the log's sizes, and the kernels dispatched and the read backs (round trips, checkpoints included) so far. */
+  stats(): { live: number; log: number; dispatches: number; readBacks: number } & ReturnType<WebGPUBackend['stats']> {
+    const { dispatched: dispatches, readBacks } = this.kernels;
+    return { ...this.kernels.stats(), live: this.live.size, log: this.log.length, dispatches, readBacks };
   }
 
   // ---- plumbing ----

@@ -389,17 +389,26 @@ export const MATMUL_TILES = {
 
 export type MatmulTiling = keyof typeof MATMUL_TILES;
 
+/** Which operands 'large' reads from global memory as vec4s: those whose contiguous dim is a multiple of 4. */
+export interface MatmulVec4 {
+  a: boolean;
+  b: boolean;
+}
+
 /**
  * C = op(A)·op(B) for a batch of matrices, tiled as MATMUL_TILES says, with the tiles of A and B
  * staged through workgroup memory. Transposed operands only change how tiles are loaded (each load
  * still walks memory contiguously). Sums run over k in order, so both tilings give the same bits.
  * Workgroup z is the batch entry (from batch0); batchA and batchB are the operands' strides, in
  * elements, over the broadcast batch dims. Each output goes through `epilogue` as it is stored.
+ * With 'large', an operand in `vec4` is bound as vec4s and each invocation loads one vec4 of its
+ * tile (a quarter of the loads); only the loads change, so the bits do not.
  */
 export function matmulKernel(transA: boolean, transB: boolean, epilogue: MatmulEpilogue = { bias: false, activation: null },
-  tiling: MatmulTiling = 'small'): string {
+  tiling: MatmulTiling = 'small', vec4: MatmulVec4 = { a: false, b: false }): string {
   const { tile: T, depth: BK, threads: [TX, TY] } = MATMUL_TILES[tiling];
   const large = tiling === 'large';
+  if (!large && (vec4.a || vec4.b)) throw new Error("matmul: vec4 loads need the 'large' tiling");
   const invocations = TX * TY;
   // Element e of a tile load, e = t + invocations·q, as (row, k) or (k, col) with the contiguous
   // index fastest, stored at k·T + row (or col): 'large' keeps its tiles as vec4s of 4 neighbours.
@@ -422,6 +431,28 @@ export function matmulKernel(transA: boolean, transB: boolean, epilogue: MatmulE
       var v = 0.0;
       if (gn < N && gk < K) { v = b[b0 + gk * N + gn]; }
       ${store('tile_b', `kk * ${T}u + nn`)}`;
+  // The scalar loads: (T·BK)/invocations elements an invocation.
+  const scalarLoad = (load: string): string => `for (var q = 0u; q < ${(T * BK) / invocations}u; q = q + 1u) {
+      let e = t + ${invocations}u * q;
+      ${load}
+    }`;
+  // A vec4 load (T·BK/4 = invocations for 'large'): four neighbours along the operand's contiguous
+  // dim, which is k (rows of the tile along m or n) or m or n (rows along k). A multiple of 4, so a
+  // vec4 is wholly inside or wholly outside the matrix; the tile stores 4 neighbours along m or n.
+  const vecLoad = (operand: 'a' | 'b', alongK: boolean): string => {
+    const [origin, size, base] = operand === 'a' ? ['m0', 'M', 'a0'] : ['n0', 'N', 'b0'];
+    return alongK
+      ? `let r = t / ${BK / 4}u; let kq = t % ${BK / 4}u; let g = ${origin} + r; let gk = k0 + 4u * kq;
+    var v = vec4<f32>();
+    if (g < ${size} && gk < K) { v = ${operand}[(${base} + g * K + gk) >> 2u]; }
+    for (var l = 0u; l < 4u; l = l + 1u) { tile_${operand}[(4u * kq + l) * ${T / 4}u + (r >> 2u)][r & 3u] = v[l]; }`
+      : `let kk = t / ${T / 4}u; let q = t % ${T / 4}u; let g = ${origin} + 4u * q; let gk = k0 + kk;
+    var v = vec4<f32>();
+    if (g < ${size} && gk < K) { v = ${operand}[(${base} + gk * ${size} + g) >> 2u]; }
+    tile_${operand}[kk * ${T / 4}u + q] = v;`;
+  };
+  const loadTileA = vec4.a ? vecLoad('a', !transA) : scalarLoad(loadA);
+  const loadTileB = vec4.b ? vecLoad('b', transB) : scalarLoad(loadB);
   const tiles = large
     ? `var<workgroup> tile_a: array<vec4<f32>, ${(T * BK) / 4}>;
 var<workgroup> tile_b: array<vec4<f32>, ${(T * BK) / 4}>;`
@@ -450,8 +481,8 @@ var<workgroup> tile_b: array<f32, ${T * BK}>;`;
   const rowOf = large ? '4u * lid.y + (i & 3u) + 64u * ((i >> 2u) & 1u)' : 'lid.y + 8u * i';
   const colOf = large ? '4u * lid.x + j + 64u * (i >> 3u)' : 'lid.x + 16u * j';
   return /* wgsl */ `${matmulLayout.wgsl()}${STRIDED}
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<${vec4.a ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> b: array<${vec4.b ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${epilogueWgsl(epilogue)}
 ${tiles}
@@ -470,13 +501,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let n0 = wid.x * ${T}u;
   var acc: array<vec4<f32>, ${accs}>;
   for (var k0 = 0u; k0 < K; k0 = k0 + ${BK}u) {
-    for (var q = 0u; q < ${(T * BK) / invocations}u; q = q + 1u) {
-      let e = t + ${invocations}u * q;
-      ${loadA}
+    {
+    ${loadTileA}
     }
-    for (var q = 0u; q < ${(T * BK) / invocations}u; q = q + 1u) {
-      let e = t + ${invocations}u * q;
-      ${loadB}
+    {
+    ${loadTileB}
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {

@@ -222,6 +222,12 @@ describe("matmul's large tiles (128×128, 8×8 outputs an invocation), where the
     [[67, 129], [200, 67], true, true],
     [[128, 128], [128, 128], false, false],
     [[3, 1, 130, 9], [2, 9, 131], false, false],
+    // Contiguous dims that are multiples of 4 load as vec4s: both operands, A only, B only, batched.
+    [[132, 68], [68, 260], false, false],
+    [[68, 132], [68, 257], true, false],
+    [[131, 68], [260, 68], false, true],
+    [[68, 129], [200, 68], true, true],
+    [[3, 1, 132, 8], [2, 8, 136], false, false],
   ];
   for (const [sa, sb, ta, tb] of cases) {
     test(`${JSON.stringify(sa)}${ta ? 'ᵀ' : ''} · ${JSON.stringify(sb)}${tb ? 'ᵀ' : ''}: the CPU's result, and the small tiles' bits`, async () => {
