@@ -27,7 +27,9 @@ const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.
  */
 const anyNumber = v.custom<number>((x) => typeof x === 'number', 'a number');
 type Values = number | Values[];
-const Values: v.GenericSchema<Values> = v.union([anyNumber, v.array(v.lazy(() => Values))], 'a number or nested lists of numbers');
+const isValues = (x: unknown): x is Values => typeof x === 'number' || (Array.isArray(x) && x.every(isValues));
+// One check for the whole nesting: a union per level builds (and drops) an issue and a copy of every list, and progress carries thousands a second.
+const Values: v.GenericSchema<Values> = v.custom<Values>(isValues, 'a number or nested lists of numbers');
 
 /** A model's parameters by state_dict key ("hidden.weight"), as nested lists. */
 const WeightsSchema = v.record(v.string(), NestedNumbers);

@@ -123,7 +123,8 @@ export function createHost(send: Send): Host {
   async function drive(r: Run): Promise<void> {
     const s = current();
     while (run === r) {
-      const sliceEnd = performance.now() + SLICE_MS;
+      // A slice ends early when a progress message is due, so they go at PROGRESS_PER_SECOND, not every other slice.
+      const sliceEnd = Math.min(performance.now() + SLICE_MS, r.lastSent + PROGRESS_INTERVAL_MS);
       do {
         if (s.epoch >= r.target && s.stepper.batch === 0) return busy(stop('finished', undefined, r));
         // Requests that came during a step on the GPU go first (they may pause or cancel).

@@ -241,9 +241,42 @@ export function formatFloat32(x: number): string {
   return pythonStyle(x < 0, digits, exponent);
 }
 
-/** A float32 value as the shortest JavaScript number that reads back to it (for documents). */
+const float32 = new Float32Array(1);
+const float32Bits = new Uint32Array(float32.buffer);
+/** formatFloat32's numbers for the values roundFloat32 cannot take the fast way: few, and often repeated (a saturated softmax's 1.0). */
+const slowlyRounded = new Map<number, number>();
+
+function roundedByFormat(f: number): number {
+  let rounded = slowlyRounded.get(f);
+  if (rounded === undefined) {
+    if (slowlyRounded.size >= 4096) slowlyRounded.clear();
+    rounded = Number(formatFloat32(f));
+    slowlyRounded.set(f, rounded);
+  }
+  return rounded;
+}
+
+/**
+ * A float32 value as the shortest JavaScript number that reads back to it (for documents): the
+ * number formatFloat32 writes. Every epoch of a run is rounded, so the common case takes
+ * toPrecision's nearest decimal; formatFloat32's search decides where that may differ: at a power
+ * of two (the float32 below is nearer) and at a tie (the next digit is the value's last, a 5).
+ */
 export function roundFloat32(x: number): number {
-  return Number(formatFloat32(x));
+  const f = Math.fround(x);
+  if (!Number.isFinite(f) || f === 0) return f;
+  float32[0] = f;
+  if ((float32Bits[0] & 0x7fffff) === 0) return roundedByFormat(f);
+  // The fewest digits whose nearest decimal reads back, by bisection: away from a power of two,
+  // if p digits read back then p + 1 do (their nearest decimal is no farther).
+  let low = 1;
+  let high = 9;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (Math.fround(Number(f.toPrecision(mid))) === f) high = mid;
+    else low = mid + 1;
+  }
+  return Number(f.toPrecision(low + 1)) === f ? roundedByFormat(f) : Number(f.toPrecision(low));
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };

@@ -43,8 +43,11 @@ export function withWeights(project: Project, weights: Weights): Project {
 
 export class TrainingRun {
   status: RunStatus = $state('idle');
-  /** Every epoch of the run, as the engine reported them. */
-  records: EpochRecord[] = $state.raw([]);
+  #records: EpochRecord[] = [];
+  /** How many records came: a long run's array grows in place (a copy per progress message would be garbage by the megabyte). */
+  #received = $state(0);
+  /** The records as the document keeps them (float32 values written short), rounded as they come: at the run's end there is no time for it. */
+  #history: EpochRecord[] = [];
   #weights: Weights | null = null;
   #project: Project | null = null;
   #listeners = new Set<(event: Progress) => void>();
@@ -53,6 +56,12 @@ export class TrainingRun {
     private readonly studio: Studio,
     private readonly engine: EngineSync,
   ) {}
+
+  /** Every epoch of the run, as the engine reported them. */
+  get records(): readonly EpochRecord[] {
+    void this.#received;
+    return this.#records;
+  }
 
   get lastLoss(): number | undefined {
     return this.records.at(-1)?.loss;
@@ -72,7 +81,9 @@ export class TrainingRun {
       return;
     }
     this.#project = this.studio.doc.project;
-    this.records = [];
+    this.#records = [];
+    this.#received = 0;
+    this.#history = [];
     this.#weights = null;
     this.engine.hold();
     const snapshots = snapshotStride(this.#project.training.epochs);
@@ -106,7 +117,9 @@ export class TrainingRun {
   }
 
   #progress(event: Progress): void {
-    this.records = [...this.records, ...event.records];
+    this.#records.push(...event.records);
+    this.#received = this.#records.length;
+    for (const r of event.records) this.#history.push({ epoch: r.epoch, loss: roundFloat32(r.loss), outputs: rounded(r.outputs) });
     if (event.weights) this.#weights = event.weights;
     for (const listener of this.#listeners) listener(event);
   }
@@ -127,7 +140,7 @@ export class TrainingRun {
       } else {
         // Edits made while training are kept; the trained weights go on top of them.
         const label = `Train ${records.length} epoch${records.length === 1 ? '' : 's'}`;
-        const history = records.map((r) => ({ epoch: r.epoch, loss: roundFloat32(r.loss), outputs: rounded(r.outputs) }));
+        const history = this.#history;
         this.studio.doc.apply(label, (p) => ({ ...withWeights(p, weights), history }));
         // The engine holds these weights already, with every epoch's snapshot: no need to open the project again.
         this.engine.adopt(withWeights(trained, weights));

@@ -26,8 +26,11 @@ export function shapeOf(values: Values): number[] {
   return shape;
 }
 
-export function flatten(values: Values): number[] {
-  return Array.isArray(values) ? values.flatMap(flatten) : [values];
+/** Nested values in row-major order. Pushes into one list: the history flattens every epoch's outputs as they stream in. */
+export function flatten(values: Values, into: number[] = []): number[] {
+  if (!Array.isArray(values)) into.push(values);
+  else for (const v of values) flatten(v, into);
+  return into;
 }
 
 /**

@@ -92,3 +92,51 @@ export function weightPoints(history: TrainingHistory, name: string, index: numb
   if (!p || index < 0 || index >= p.size) return [];
   return keptPoints(history.weights, cache.get(history, `weight ${p.offset + index}`), (row) => history.weights.cell(row, p.offset + index));
 }
+
+/**
+ * What a chart draws of `points` (x ascending) between `xMin` and `xMax`: in each of `buckets`
+ * equal slices of x, its lowest and its highest point, in x order, with the first and last point
+ * of the range and one point beyond each end (so the line runs to the edges). At one bucket a
+ * pixel, the line looks as the whole series would, while chart.js handles at most about
+ * 2 × `buckets` points whatever the run's length. Series that short are returned whole.
+ */
+export function decimate(points: readonly Point[], buckets: number, xMin = -Infinity, xMax = Infinity): Point[] {
+  // The first point at or past xMin and the last at or before xMax, each widened by one.
+  const start = Math.max(0, firstAtLeast(points, xMin) - 1);
+  const end = Math.min(points.length - 1, firstAtLeast(points, xMax, true));
+  if (end - start + 1 <= 2 * buckets + 2) return points.slice(start, end + 1);
+  const x0 = points[start].x;
+  const width = (points[end].x - x0) / buckets;
+  const kept: Point[] = [points[start]];
+  let bucket = 0;
+  let low = start + 1;
+  let high = start + 1;
+  const close = () => {
+    if (low === high) kept.push(points[low]);
+    else kept.push(points[Math.min(low, high)], points[Math.max(low, high)]);
+  };
+  for (let i = start + 1; i < end; i++) {
+    const b = Math.min(buckets - 1, Math.floor((points[i].x - x0) / width));
+    if (b !== bucket) {
+      close();
+      bucket = b;
+      low = high = i;
+    } else if (points[i].y < points[low].y) low = i;
+    else if (points[i].y > points[high].y) high = i;
+  }
+  close();
+  kept.push(points[end]);
+  return kept;
+}
+
+/** The index of the first point with x ≥ `x` (or > `x` when `after`), by binary search; the length if none. */
+function firstAtLeast(points: readonly Point[], x: number, after = false): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid].x < x || (after && points[mid].x === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

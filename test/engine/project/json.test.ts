@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatFloat32, lineColumn, parseJson, stringifyDocument } from '../../../engine/project/json';
+import { formatFloat32, lineColumn, parseJson, roundFloat32, stringifyDocument } from '../../../engine/project/json';
 import { ProjectError } from '../../../engine/project/problems';
 
 interface FloatCase { bits: number; numpy: string; python: string }
@@ -99,5 +99,31 @@ describe('stringifyDocument', () => {
     expect(text).toContain('"s": ["a,b", "c"]');
     expect(text).toContain('"long": {\n    "text"');
     expect(JSON.parse(text)).toEqual(doc);
+  });
+});
+
+describe('roundFloat32', () => {
+  it('is the number Python writes for the float32 (powers of two and ties included)', () => {
+    const wrong = floats.filter((f) => !Object.is(roundFloat32(fromBits(f.bits)), Number(f.python)));
+    expect(wrong.slice(0, 5).map((f) => [f.python, roundFloat32(fromBits(f.bits))])).toEqual([]);
+  });
+
+  it('is the number formatFloat32 writes, across the float32 range', () => {
+    const wrong: number[] = [];
+    // Every 65,537th bit pattern: every exponent, signs, subnormals, and mantissas of every kind.
+    for (let bits = 0; bits < 2 ** 32; bits += 65_537) {
+      const x = fromBits(bits | 0);
+      if (!Object.is(roundFloat32(x), Number(formatFloat32(x)))) wrong.push(x);
+    }
+    // Short decimals whose next digit is a 5 (two nearest decimals) and powers of two (the float32 below is nearer).
+    for (let k = 1; k < 4096; k++) {
+      for (const x of [k / 1024 + 0.0001220703125, k * 1024 + 0.25, 2 ** (k % 250 - 125)]) {
+        if (!Object.is(roundFloat32(x), Number(formatFloat32(x)))) wrong.push(x);
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(roundFloat32(0.1)).toBe(0.1);
+    expect(Object.is(roundFloat32(-0), -0)).toBe(true);
+    expect(roundFloat32(NaN)).toBeNaN();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrainingHistory } from '../../../renderer/training/history';
 import { formatDuration, RateMeter } from '../../../renderer/training/progress';
-import { accuracyPoints, lossPoints, outputSeries, PointCache, weightPoints } from '../../../renderer/training/series';
+import { accuracyPoints, decimate, lossPoints, outputSeries, PointCache, weightPoints } from '../../../renderer/training/series';
 
 describe('chart series', () => {
   const history = new TrainingHistory([{ name: 'w', shape: [2] }]);
@@ -50,6 +50,39 @@ describe('the charts\' point cache', () => {
     const fresh = new TrainingHistory([]);
     fresh.add([{ epoch: 1, loss: 1, outputs: [0.5] }]);
     expect(outputSeries(fresh, 0, [], cache)[0].points).toEqual([{ x: 1, y: 0.5 }]);
+  });
+});
+
+describe('decimate', () => {
+  // A loss-like curve with a spike: 10,000 epochs.
+  const points = Array.from({ length: 10_000 }, (_, i) => ({ x: i + 1, y: i === 6543 ? 50 : 1 / (i + 1) + Math.sin(i / 40) / 100 }));
+
+  it('keeps a short series whole', () => {
+    const few = points.slice(0, 30);
+    expect(decimate(few, 100)).toEqual(few);
+    expect(decimate([], 100)).toEqual([]);
+  });
+
+  it('keeps each bucket\'s lowest and highest point, in order, with both ends', () => {
+    const kept = decimate(points, 100);
+    expect(kept.length).toBeLessThanOrEqual(2 * 100 + 2);
+    expect(kept[0]).toBe(points[0]);
+    expect(kept.at(-1)).toBe(points.at(-1));
+    expect(kept.every((p, i) => i === 0 || p.x > kept[i - 1].x)).toBe(true);
+    expect(kept).toContain(points[6543]);
+    // Bucket 50 holds epochs 5000.5 … 5100.49: its extremes, as a plain scan finds them.
+    const bucket = points.filter((p) => p.x >= 1 + 50 * 99.99 && p.x < 1 + 51 * 99.99);
+    const ys = bucket.map((p) => p.y);
+    expect(kept).toContain(bucket[ys.indexOf(Math.min(...ys))]);
+    expect(kept).toContain(bucket[ys.indexOf(Math.max(...ys))]);
+  });
+
+  it('keeps only the zoomed range, and the point beyond each end', () => {
+    const kept = decimate(points, 50, 2000.5, 2100);
+    expect(kept[0]).toBe(points[1999]); // epoch 2000, just before the range
+    expect(kept.at(-1)).toBe(points[2100]); // epoch 2101, just after it
+    expect(kept).toHaveLength(102); // few enough to keep whole
+    expect(decimate(points, 10, 2000.5, 8000).every((p) => p.x >= 2000 && p.x <= 8001)).toBe(true);
   });
 });
 
