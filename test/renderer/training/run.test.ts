@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../../engine/host/host';
-import { loadProject, type Request } from '../../../engine/protocol';
+import { loadProject, type Request, roundFloat32 } from '../../../engine/protocol';
 import { createEngineClient, type Transport } from '../../../renderer/host/client';
+import { rounded } from '../../../renderer/state/run.svelte';
 import { Studio } from '../../../renderer/state/studio.svelte';
 import { exampleDoc } from '../../engine/host/helpers';
 
@@ -38,6 +39,11 @@ describe('a finished run', () => {
     await studio.run?.start();
     expect(studio.run?.records).toHaveLength(49);
     const firstLoss = studio.run?.records[0].loss;
+    // The history went into the document, every epoch's values as the shortest decimals of their float32.
+    const history = studio.doc.project.history ?? [];
+    expect(history.map((h) => h.epoch)).toEqual(studio.run?.records.map((r) => r.epoch));
+    expect(history.every((h, i) => h.loss === roundFloat32(studio.run?.records[i].loss as number))).toBe(true);
+    expect(history.at(-1)?.outputs).toEqual(rounded(studio.run?.records.at(-1)?.outputs as number[][]));
     await studio.engine?.update();
     const opened = opens();
     // The document has the trained weights; the engine was not sent it again, so epoch 10 still traces.
@@ -55,6 +61,11 @@ describe('a finished run', () => {
     expect(studio.run?.records.map((r) => r.epoch).slice(0, 2)).toEqual([1, 2]);
     // …from the trained weights: its first loss is the one the first run ended near, not the untrained one.
     expect(studio.run?.records[0].loss).not.toBe(firstLoss);
+    // The document holds the new run's history alone; undo brings back the first run's, untouched by the second.
+    expect(studio.doc.project.history?.map((h) => h.epoch)).toEqual(studio.run?.records.map((r) => r.epoch));
+    expect(studio.doc.project.history?.[0].loss).toBe(roundFloat32(studio.run?.records[0].loss as number));
+    studio.doc.undo();
+    expect(studio.doc.project.history).toEqual(history);
     client.close();
   }, 60_000);
 });
