@@ -84,6 +84,10 @@ function issueToProblem(raw: Issue, doc: Document): Problem {
     const parent = formatPath(path.slice(0, -1)) || 'The project';
     return problem(`${parent}${inNode} has an unknown field "${String(last)}".`);
   }
+  if (issue.type === 'strict_tuple' && issue.expected === 'never') {
+    const list = path.slice(0, -1);
+    return { ...problem(`${formatPath(list)}${inNode} takes exactly ${String(last)} values, not more.`), path: formatPath(list) };
+  }
   if (issue.type === 'variant' && last === 'type') {
     if (path[0] === 'nodes') {
       return problem(`${where}${inNode} is ${describeValue(issue.input)}, which is not a node type; the types are ${NODE_TYPES.join(', ')}.`);

@@ -143,7 +143,7 @@ const decay = v.optional(v.pipe(finite, v.minValue(0)));
 const flag = v.optional(v.boolean());
 const adamOptions = {
   lr,
-  betas: v.optional(v.tuple([v.pipe(finite, v.minValue(0), v.ltValue(1)), v.pipe(finite, v.minValue(0), v.ltValue(1))])),
+  betas: v.optional(v.strictTuple([v.pipe(finite, v.minValue(0), v.ltValue(1)), v.pipe(finite, v.minValue(0), v.ltValue(1))])),
   eps: decay,
   weight_decay: decay,
   amsgrad: flag,

@@ -66,6 +66,12 @@ describe('loadProject', () => {
     expect(problems).toHaveLength(8);
   });
 
+  it('takes Adam\'s betas as exactly two numbers', () => {
+    const doc = exampleDoc('seed-tutorial.json');
+    doc.training.optimizer.betas = [0.9, 0.999, 0.5];
+    expect(problemsOf(load(doc))).toEqual([{ message: 'training.optimizer.betas takes exactly 2 values, not more.', path: 'training.optimizer.betas' }]);
+  });
+
   it('finds a bad cell deep inside a Parameter tensor of any rank', () => {
     const doc = exampleDoc('autograd-demo.json');
     doc.nodes[0].tensors.value = [[[1, 2], [3, true]]];
