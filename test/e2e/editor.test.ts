@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { openPage, shot, skipReason, useBrowserMode } from './harness';
+import { onPage, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
 
@@ -64,19 +64,11 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
   const session = useBrowserMode();
 
   it('builds, trains, undoes, saves and reopens the seed network', async () => {
-    const { page, errors } = await openPage(session.browser(), session.url());
-    try {
-      await flow(page);
-    } catch (e) {
-      await shot(page, 'editor-failed');
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    await onPage(session, 'editor-failed', flow);
   }, 240_000);
 
   it('reveals a problem, duplicates, copies, pastes and deletes nodes, all undoable', async () => {
-    const { page, errors } = await openPage(session.browser(), session.url());
-    try {
+    await onPage(session, 'editor-failed-2', async (page) => {
       await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
       await page.getByText('None: the network compiles.').waitFor();
       const nodes = page.locator('.svelte-flow__minimap-node');
@@ -122,16 +114,11 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
       await page.keyboard.press('Tab');
       expect((await gridValues(page, 'hidden.weight')).slice(0, 3)).toEqual(['0.1', '0.707107', '0.3']);
       await shot(page, 'editor-10-transposed');
-    } catch (e) {
-      await shot(page, 'editor-failed-2');
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    });
   }, 120_000);
 
   it('opens the seed at a readable size, and copies and pastes nodes through the system clipboard', async () => {
-    const { page, errors } = await openPage(session.browser(), session.url());
-    try {
+    await onPage(session, 'editor-failed-3', async (page) => {
       await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(session.url()).origin });
       await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
       await page.getByText('None: the network compiles.').waitFor();
@@ -177,16 +164,11 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
       await page.getByRole('button', { name: 'Undo' }).click();
       await page.waitForFunction(() => document.querySelectorAll('.svelte-flow__minimap-node').length === 11);
       await shot(page, 'editor-12-pasted-from-clipboard');
-    } catch (e) {
-      await shot(page, 'editor-failed-3');
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    });
   }, 120_000);
 
   it('imports a CSV with text class labels through the data panel, refusing one with a bad row', async () => {
-    const { page, errors } = await openPage(session.browser(), session.url());
-    try {
+    await onPage(session, 'editor-failed-4', async (page) => {
       await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();
       await node(page, 'Input', 'x').click();
       const csv = (text: string) => ({ name: 'flowers.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
@@ -214,11 +196,7 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
       await page.getByRole('button', { name: 'Undo' }).click();
       expect(await page.getByLabel('class names').inputValue()).toBe('0, 1, 2');
       expect(await page.getByLabel('sample 2, x1').count()).toBe(0);
-    } catch (e) {
-      await shot(page, 'editor-failed-4');
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    });
   }, 120_000);
 });
 

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const WEB = join(ROOT, 'dist/web');
@@ -85,6 +85,21 @@ export async function openPage(browser: Browser, url: string, size = { width: 12
   return { page, errors };
 }
 
+/**
+ * Runs `flow` on a fresh page of the browser mode: when it fails, a screenshot FAILSHOT.png to
+ * look at; when it passes, the page must have logged no error.
+ */
+export async function onPage(session: BrowserMode, failShot: string, flow: (page: Page) => Promise<void>, size?: { width: number; height: number }): Promise<void> {
+  const { page, errors } = await openPage(session.browser(), session.url(), size);
+  try {
+    await flow(page);
+  } catch (e) {
+    await shot(page, failShot);
+    throw e;
+  }
+  expect(errors).toEqual([]);
+}
+
 /** Saves a screenshot as test-results/e2e/NAME.png, to look at. */
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(SHOTS, { recursive: true });
@@ -97,7 +112,13 @@ export async function shot(page: Page, name: string): Promise<string> {
  * The browser mode built, served and a browser launched once for a describe block, and closed
  * after it: call inside describe; the getters are valid inside its tests.
  */
-export function useBrowserMode(): { browser: () => Browser; url: () => string } {
+/** The browser and the URL of the browser-mode bundle, for a suite's tests. */
+export interface BrowserMode {
+  browser: () => Browser;
+  url: () => string;
+}
+
+export function useBrowserMode(): BrowserMode {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {

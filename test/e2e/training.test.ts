@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { EventOf } from '../../engine/protocol';
 import { exampleDoc, harness } from '../engine/host/helpers';
-import { openPage, shot, skipReason, useBrowserMode } from './harness';
+import { onPage, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
 /** PyTorch's seed run (test/fixtures/make_fixtures.py): softmax outputs after each step, as printed. */
@@ -26,20 +26,12 @@ describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped:
   const session = useBrowserMode();
 
   it('trains the seed, charts it, checks expected values, works the math and restores epoch 10', async () => {
-    const { page, errors } = await openPage(session.browser(), session.url(), { width: 1440, height: 900 });
-    try {
-      await flow(page);
-    } catch (e) {
-      await shot(page, 'training-failed');
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    await onPage(session, 'training-failed', flow, { width: 1440, height: 900 });
   }, 240_000);
 
   /** Runs `flow` on a fresh page with `doc` opened from a file; a screenshot NAME-failed.png when it fails. */
   async function withProject(doc: unknown, name: string, flow: (page: Page) => Promise<void>): Promise<void> {
-    const { page, errors } = await openPage(session.browser(), session.url(), { width: 1440, height: 900 });
-    try {
+    await onPage(session, `${name}-failed`, async (page) => {
       const file = join(mkdtempSync(join(tmpdir(), 'e2e-training-')), `${name}.json`);
       writeFileSync(file, JSON.stringify(doc));
       const choosing = page.waitForEvent('filechooser');
@@ -47,11 +39,7 @@ describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped:
       await (await choosing).setFiles(file);
       await page.getByRole('button', { name: 'Open training view' }).click();
       await flow(page);
-    } catch (e) {
-      await shot(page, `${name}-failed`);
-      throw e;
-    }
-    expect(errors).toEqual([]);
+    }, { width: 1440, height: 900 });
   }
 
   it('stops a run whose loss turns NaN, names where the NaN appeared and keeps the last good weights', async () => {
