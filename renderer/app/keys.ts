@@ -7,7 +7,7 @@ export function isTyping(target: EventTarget | null): boolean {
   return el.isContentEditable || el.closest('input, textarea, select, [role="grid"]') !== null;
 }
 
-export type Shortcut = 'undo' | 'redo' | 'save' | 'open' | 'new' | 'delete' | 'duplicate' | 'copy' | 'paste' | 'selectAll';
+export type Shortcut = 'undo' | 'redo' | 'save' | 'open' | 'delete' | 'duplicate' | 'copy' | 'paste' | 'selectAll';
 
 /** The shortcut a key press means: Ctrl on Linux and Windows, Cmd on macOS. */
 export function shortcutOf(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'>): Shortcut | null {
@@ -17,6 +17,23 @@ export function shortcutOf(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' 
   if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
   if (key === 'y' && !e.shiftKey) return 'redo';
   if (e.shiftKey || e.altKey) return null;
-  const map: Record<string, Shortcut> = { s: 'save', o: 'open', d: 'duplicate', c: 'copy', v: 'paste', a: 'selectAll' };
-  return map[key] ?? null;
+  return (LETTERS as Record<string, Shortcut>)[key] ?? null;
+}
+
+/** The shortcuts on Ctrl/Cmd plus a letter. */
+const LETTERS = { s: 'save', o: 'open', d: 'duplicate', c: 'copy', v: 'paste', a: 'selectAll' } as const satisfies Record<string, Shortcut>;
+
+const MEANINGS: Record<Shortcut, string> = {
+  undo: 'Undo', redo: 'Redo', save: 'Save', open: 'Open a project file', delete: 'Delete the selected nodes or edges',
+  duplicate: 'Duplicate the selected nodes', copy: 'Copy the selected nodes (to the clipboard)', paste: 'Paste copied nodes', selectAll: 'Select every node',
+};
+
+/** Each shortcut shortcutOf knows, with its keys as a user presses them (`mod`: "Ctrl+" or "⌘"), for the help. */
+export function shortcutList(mod: string): { keys: string; meaning: string }[] {
+  return [
+    { keys: `${mod}Z`, meaning: MEANINGS.undo },
+    { keys: `${mod}Shift+Z, ${mod}Y`, meaning: MEANINGS.redo },
+    ...Object.entries(LETTERS).map(([letter, shortcut]) => ({ keys: `${mod}${letter.toUpperCase()}`, meaning: MEANINGS[shortcut] })),
+    { keys: 'Delete, Backspace', meaning: MEANINGS.delete },
+  ];
 }

@@ -29,6 +29,8 @@ export class Studio {
   run: TrainingRun | null = $state.raw(null);
   /** Set by the canvas: brings a node into view (a problem clicked in the list). */
   reveal: (id: string) => void = () => {};
+  /** Set by the canvas: the View menu's zoom and fit. */
+  view: Record<'zoomIn' | 'zoomOut' | 'zoomReset' | 'fit', () => void> = { zoomIn() {}, zoomOut() {}, zoomReset() {}, fit() {} };
 
   connect(client: EngineClient): void {
     this.engine = new EngineSync(this, client);

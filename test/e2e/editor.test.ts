@@ -167,6 +167,19 @@ describe.skipIf(reason !== null)(`editor end to end${reason ? ` (skipped: ${reas
     });
   }, 120_000);
 
+  it('opens the help from the toolbar: getting started, the keyboard shortcuts, and closes', async () => {
+    await onPage(session, 'editor-failed-5', async (page) => {
+      await page.getByRole('button', { name: 'Help' }).click();
+      const help = page.getByRole('dialog', { name: 'Backprop Studio help' });
+      await help.waitFor();
+      expect(await help.getByRole('row', { name: 'Ctrl+S Save' }).count()).toBe(1);
+      expect(await help.getByRole('row', { name: 'Ctrl+Shift+Z, Ctrl+Y Redo' }).count()).toBe(1);
+      await shot(page, 'editor-14-help');
+      await help.getByRole('button', { name: 'Close' }).click();
+      await help.waitFor({ state: 'hidden' });
+    });
+  }, 60_000);
+
   it('imports a CSV with text class labels through the data panel, refusing one with a bad row', async () => {
     await onPage(session, 'editor-failed-4', async (page) => {
       await page.getByRole('button', { name: /^Open example Seed tutorial: a new Adam/ }).click();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isTyping, shortcutOf } from '../../renderer/app/keys';
+import { isTyping, shortcutList, shortcutOf } from '../../renderer/app/keys';
 import { fileNameFor, projectText, readProject } from '../../renderer/app/files';
 import { addRow, deleteRow, importCsvData, pasteRows, previewCsv, setSample, setTarget } from '../../renderer/inspector/data';
 import { checkField, FIELDS, type Field } from '../../renderer/inspector/fields';
@@ -110,6 +110,25 @@ describe('shortcuts', () => {
     expect(key('d', { ctrlKey: true })).toBe('duplicate');
     expect(key('Delete')).toBe('delete');
     expect(key('z')).toBeNull();
+  });
+  it('lists in the help exactly the keys it acts on, each meaning what it does', () => {
+    const pressed = (keys: string) => {
+      const [, shift, name] = /^Ctrl\+(Shift\+)?(.+)$/.exec(keys) ?? [null, undefined, keys];
+      return key(name.length === 1 ? name.toLowerCase() : name, { ctrlKey: keys.startsWith('Ctrl+'), shiftKey: shift !== undefined });
+    };
+    const list = shortcutList('Ctrl+');
+    const acted = list.map(({ keys, meaning }) => ({ meaning, shortcuts: keys.split(', ').map(pressed) }));
+    expect(acted).toEqual([
+      { meaning: 'Undo', shortcuts: ['undo'] },
+      { meaning: 'Redo', shortcuts: ['redo', 'redo'] },
+      { meaning: 'Save', shortcuts: ['save'] },
+      { meaning: 'Open a project file', shortcuts: ['open'] },
+      { meaning: 'Duplicate the selected nodes', shortcuts: ['duplicate'] },
+      { meaning: 'Copy the selected nodes (to the clipboard)', shortcuts: ['copy'] },
+      { meaning: 'Paste copied nodes', shortcuts: ['paste'] },
+      { meaning: 'Select every node', shortcuts: ['selectAll'] },
+      { meaning: 'Delete the selected nodes or edges', shortcuts: ['delete', 'delete'] },
+    ]);
   });
   it('leaves keys typed into a field to the field', () => {
     expect(isTyping(null)).toBe(false);
