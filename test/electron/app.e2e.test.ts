@@ -90,11 +90,14 @@ describe.skipIf(reason)(`the desktop app${reason ? ` (skipped: ${reason})` : ''}
     copyFileSync(join(ROOT, 'assets/examples/xor.json'), file);
     const page = await launch(file, home);
     type Browserish = { open(url: string): unknown; location: { href: string } };
-    await page.evaluate(() => (globalThis as unknown as Browserish).open('https://example.com/'));
+    // A denied window.open returns null at once.
+    expect(await page.evaluate(() => (globalThis as unknown as Browserish).open('https://example.com/') === null)).toBe(true);
+    // A navigation that must not happen: wait for it (a frame navigating) for a bounded time.
+    const navigated = page.waitForEvent('framenavigated', { timeout: 2000 }).then(() => true, () => false);
     await page.evaluate(() => {
       (globalThis as unknown as Browserish).location.href = 'https://example.com/';
     }).catch(() => {});
-    await new Promise((r) => setTimeout(r, 500));
+    expect(await navigated).toBe(false);
     expect(app?.windows()).toHaveLength(1);
     expect(page.url()).toBe('app://bundle/index.html');
     expect(await page.evaluate(() => typeof (globalThis as unknown as { require?: unknown }).require)).toBe('undefined');
