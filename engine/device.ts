@@ -23,8 +23,8 @@ export interface DeviceStorage {
   host(): Storage | null;
   /** The values, read back from the device if need be: a copy, Float32Array or (int64) Float64Array. */
   read(): Promise<Storage>;
-  /** Overwrites the values in place with `source`'s (the same number of elements). */
-  write(source: Tensor): void;
+  /** Overwrites the values in place from element `offset` on with `source`'s (all of them by default). */
+  write(source: Tensor, offset?: number): void;
   /** A tensor object now shares this storage: the memory lives at least as long. */
   attach(t: Tensor): void;
   /** Returns the memory now (tidy); the values are gone, and reading them throws. */
@@ -91,6 +91,16 @@ export function moveInPlace(t: Tensor, device: Device): void {
   const moved = webgpuBackend().fromHost(t.data, t.shape, t.dtype);
   if (moved.storage) moved.storage.persistent = true;
   t.relocate(moved.storage ? null : moved.data, moved.backend, moved.storage);
+}
+
+/**
+ * Overwrites `target`'s values from element `offset` on with `source`'s, in place on target's
+ * device (no history; on a GPU, in order with the recorded kernels): load_state_dict, and a
+ * step's loss into its slot of the epoch's losses (engine/project/train.ts).
+ */
+export function writeInto(target: Tensor, source: Tensor, offset = 0): void {
+  if (target.storage) target.storage.write(source, offset);
+  else target.data.set(source.hostValues(), offset);
 }
 
 /** await t.cpu(): a CPU copy of the values. */

@@ -1,4 +1,4 @@
-import { autoDevice, type Device, moveInPlace } from '../device';
+import { autoDevice, type Device, moveInPlace, writeInto } from '../device';
 import type { NestedArray, Tensor } from '../tensor';
 import { tensor } from '../ops/index';
 import { formatShape } from '../shape';
@@ -66,10 +66,7 @@ export abstract class Module {
     }
     for (const name of own.keys()) if (!(name in dict)) problems.push(`missing key "${name}"`);
     if (problems.length > 0) throw new Error(`load_state_dict: ${problems.join('; ')}`);
-    for (const [target, source] of updates) {
-      if (target.storage) target.storage.write(source);
-      else target.data.set(source.hostValues());
-    }
+    for (const [target, source] of updates) writeInto(target, source);
   }
 
   /**

@@ -4,7 +4,7 @@
  * (run() on the CPU, records() on the CPU or WebGPU). Its loop is the one a PyTorch script for the project would run (docs/project-format.md,
  * "Training"), so the numbers agree with PyTorch's.
  */
-import { AUTO_MIN_PARAMETERS } from '../device';
+import { AUTO_MIN_PARAMETERS, writeInto } from '../device';
 import * as torch from '../index';
 import type { Tensor } from '../index';
 import { type CompiledGraph, compile, feedsOf, predict, predictTensor } from './compile';
@@ -69,8 +69,8 @@ export class Stepper {
   private readonly shuffler: torch.Generator;
   private order: number[] = [];
   private total = 0;
-  /** On the GPU, the epoch's losses so far, each with its rows: copies recorded with their steps, awaited at the epoch's end. */
-  private losses: { loss: Promise<ArrayLike<number>>; rows: number }[] = [];
+  /** On the GPU, the epoch under way's step losses, one slot per step (see stepAsync); null between epochs. */
+  private stepLosses: Tensor | null = null;
 
   /**
    * `graph` comes from startTraining (compiled, seeded, checked that it can train); `epoch`:
@@ -100,23 +100,30 @@ export class Stepper {
 
   /**
    * One optimizer step on the model's device: step() on the CPU. On the GPU each step's memory is
-   * freed at once (tidy) and its loss copied back with it; the epoch waits for the GPU once, at
-   * its end. (A running sum on the device would outlive each step's tidy, and the engine frees a
-   * replaced tensor only when it is garbage-collected.)
+   * freed at once (tidy), and its loss is copied, on the device, into its slot of one buffer of
+   * the epoch's step losses, made at the epoch's first GPU step and freed at its end; the epoch
+   * then reads the losses and the outputs back, two round trips whatever its number of steps,
+   * and adds the float32 losses up on the host as step() does. (One buffer, freed explicitly: a
+   * running sum on the device would replace a tensor every step, and the engine frees a replaced
+   * tensor only when it is garbage-collected.) After a GPU failure the epoch goes on on the CPU,
+   * the buffer's values with it.
    */
   async stepAsync(): Promise<EpochRecord | null> {
-    if (this.params[0].device === 'cpu' && this.losses.length === 0) return this.step();
+    if (this.params[0].device === 'cpu' && this.stepLosses === null) return this.step();
     const rows = this.begin();
-    this.losses.push({ ...torch.tidy(() => ({ loss: this.train(rows).read() })), rows: rows.length });
+    // Slots of steps taken before (on the CPU, if the model moved to the GPU mid-epoch) stay 0: their losses are in `total`.
+    const stepLosses = (this.stepLosses ??= torch.zeros([Math.ceil(this.count / this.batchSize)], { device: this.params[0].device }));
+    torch.tidy(() => writeInto(stepLosses, this.train(rows), this.batch));
     if (!this.advance()) return null;
     const { outputs, shape } = torch.tidy(() => {
       const prediction = predictTensor(this.graph);
       return { outputs: prediction.read(), shape: prediction.shape };
     });
-    const [values, ...losses] = await Promise.all([outputs, ...this.losses.map((l) => l.loss)]);
-    // In the order step() adds them, so the loss is the CPU's for the same step losses.
-    losses.forEach((loss, i) => (this.total += loss[0] * this.losses[i].rows));
-    this.losses = [];
+    const [values, losses] = await Promise.all([outputs, stepLosses.read()]);
+    stepLosses.storage?.free();
+    this.stepLosses = null;
+    // In the order step() adds them, each times its rows, so the loss is the CPU's for the same step losses.
+    losses.forEach((loss, i) => (this.total += loss * (Math.min((i + 1) * this.batchSize, this.count) - i * this.batchSize)));
     return { epoch: this.epoch, loss: Math.fround(this.total / this.count), outputs: torch.tensor(Array.from(values)).reshape(shape).tolist() };
   }
 

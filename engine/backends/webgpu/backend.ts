@@ -217,14 +217,16 @@ export class WebGPUBackend implements GpuKernels {
     return ts.map((_, i) => values(data, i));
   }
 
-  /** Records a copy of src's values into dst (the same size): in-place writes such as load_state_dict. */
-  copyInto(dst: GpuTensor, src: GpuTensor): void {
+  /** Records a copy of src's values into dst's from element `offset` on: in-place writes such as load_state_dict. */
+  copyInto(dst: GpuTensor, src: GpuTensor, offset = 0): void {
     this.check();
     const bytes = numel(src.shape) * 4;
-    if (numel(dst.shape) * 4 !== bytes) throw new Error(`copyInto: ${formatShape(src.shape)} into ${formatShape(dst.shape)}`);
+    if (offset < 0 || offset + numel(src.shape) > numel(dst.shape)) {
+      throw new Error(`copyInto: ${formatShape(src.shape)} into ${formatShape(dst.shape)} at element ${offset}`);
+    }
     if (bytes === 0) return;
     this.endPass();
-    this.commands().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, bytes);
+    this.commands().copyBufferToBuffer(src.buffer, 0, dst.buffer, offset * 4, bytes);
     this.pool.recordingBatch();
   }
 

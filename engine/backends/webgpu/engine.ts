@@ -41,7 +41,8 @@ class Ref {
 type Entry =
   | { kind: 'upload'; out: GpuStorage; values: Storage }
   | { kind: 'kernel'; method: KernelName; args: unknown[]; outs: GpuStorage[] }
-  | { kind: 'copy'; out: GpuStorage; from: GpuStorage }
+  /** `from`'s values into `out`'s from element `offset` on. */
+  | { kind: 'copy'; out: GpuStorage; from: GpuStorage; offset: number }
   /** An optimizer step: replayed by the optimizer's own host update. */
   | { kind: 'host'; reads: GpuStorage[]; run: () => void };
 
@@ -77,8 +78,8 @@ export class GpuStorage implements DeviceStorage {
     return (this.host() ?? (await this.engine.readBack([this]))[0]).slice();
   }
 
-  write(source: Tensor): void {
-    this.engine.write(this, source);
+  write(source: Tensor, offset = 0): void {
+    this.engine.write(this, source, offset);
   }
 
   attach(t: Tensor): void {
@@ -186,9 +187,19 @@ function replay(entry: Entry): void {
     case 'upload':
       entry.out.values = entry.values;
       return;
-    case 'copy':
-      entry.out.values = entry.from.values?.slice() ?? null;
+    case 'copy': {
+      const { out, from, offset } = entry;
+      // A copy into part of `out` keeps the rest of its values.
+      const base = from.size === out.size ? from.values : out.values;
+      if (!from.values || !base) {
+        out.values = null;
+        return;
+      }
+      const values = base.slice();
+      values.set(from.values, offset);
+      out.values = values;
       return;
+    }
     case 'host':
       if (entry.reads.every((s) => s.values)) entry.run();
       return;
@@ -281,16 +292,19 @@ export class GpuEngine implements DeviceBackend {
     return storages.map((s) => s.host() as Storage);
   }
 
-  /** Overwrites target's values with source's, in order with the recorded commands (load_state_dict). */
-  write(target: GpuStorage, source: Tensor): void {
+  /**
+   * Overwrites target's values from element `offset` on with source's, in order with the recorded
+   * commands (load_state_dict, a step's loss into the epoch's losses).
+   */
+  write(target: GpuStorage, source: Tensor, offset = 0): void {
     this.call(() => {
       const temps: GpuStorage[] = [];
       const from = this.ref(source, temps, target.dtype);
-      this.kernels.copyInto(target.gpu([target.size], target.dtype), from.storage.gpu(from.shape, from.dtype));
+      this.kernels.copyInto(target.gpu([target.size], target.dtype), from.storage.gpu(from.shape, from.dtype), offset);
       target.version++;
-      this.log.push({ kind: 'copy', out: target, from: from.storage });
+      this.log.push({ kind: 'copy', out: target, from: from.storage, offset });
       for (const t of temps) t.free();
-    }, () => (target.host() as Storage).set(source.hostValues()));
+    }, () => (target.host() as Storage).set(source.hostValues(), offset));
   }
 
   release(storage: GpuStorage): void {

@@ -1,7 +1,7 @@
 /**
- * The host on WebGPU reads values back only when something needs them: each step's loss (one
- * scalar, which the Stepper adds up at the epoch's end), the epoch's outputs and snapshot, and the
- * weights of a progress message that carries them. Counted with torch.webgpu.memory_stats().readBacks,
+ * The host on WebGPU reads values back only when something needs them: per epoch, its step losses
+ * (all in one buffer, which the Stepper adds up at the epoch's end), its outputs and its snapshot,
+ * whatever its number of steps; and the weights of a progress message that carries them. Counted with torch.webgpu.memory_stats().readBacks,
  * on an in-process host whose GPU (llvmpipe in CI) the test opens first.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,16 +10,20 @@ import type { EventOf } from '../../../engine/protocol';
 import { deviceOptions, useAdapter } from '../backends/webgpu/gpu';
 import { exampleDoc, harness } from './helpers';
 
-/** iris.json: 150 rows in batches of 16. */
-const STEPS_PER_EPOCH = 10;
+/**
+ * Round trips per epoch without weights in the progress: the epoch's record reads its step losses
+ * and its outputs (one each), and the snapshot that traces it reads the weights and optimizer
+ * state (one). None per step.
+ */
+const READS_PER_EPOCH = 2 + 1;
 
 const readBacks = (): number => torch.webgpu.memory_stats()!.readBacks;
 
-/** A host with iris open on WebGPU. */
-async function irisOnGpu() {
+/** A host with iris (150 rows) open on WebGPU, in batches of `batchSize` (the example's 16 by default). */
+async function irisOnGpu(batchSize?: number) {
   const h = harness();
   const doc = exampleDoc('iris.json');
-  doc.training = { ...doc.training, backend: 'webgpu' };
+  doc.training = { ...doc.training, backend: 'webgpu', ...(batchSize ? { batch_size: batchSize } : {}) };
   const opened = (await h.request({ type: 'open', project: doc })) as EventOf<'opened'>;
   expect(opened.device.backend).toBe('webgpu');
   return h;
@@ -30,20 +34,21 @@ function useFreshGpu(): void {
   useAdapter(() => torch.webgpu.init(deviceOptions), () => torch.webgpu.release());
 }
 
-describe('the host on WebGPU without weights in the progress', () => {
-  useFreshGpu();
+for (const [batchSize, steps] of [[16, 10], [150, 1]]) {
+  describe(`the host on WebGPU without weights in the progress, ${steps} step${steps === 1 ? '' : 's'} an epoch`, () => {
+    useFreshGpu();
 
-  it('reads back each step\'s loss and two things per epoch, no weights per step', async () => {
-    const h = await irisOnGpu();
-    const epochs = 2;
-    const before = readBacks();
-    expect(await h.request({ type: 'train', epochs, weights: false })).toMatchObject({ reason: 'finished', epoch: epochs });
-    // Per step its loss; per epoch the outputs (the record) and the weights and optimizer state (the
-    // snapshot that traces it): 24, where reading the weights after every step would make 44. The run
-    // logs fewer than CHECKPOINT_CALLS calls, so no checkpoint reads.
-    expect(readBacks() - before).toBe(epochs * STEPS_PER_EPOCH + 2 * epochs);
+    it('reads back three things per epoch, nothing per step', async () => {
+      const h = await irisOnGpu(batchSize);
+      const epochs = 2;
+      const before = readBacks();
+      expect(await h.request({ type: 'train', epochs, weights: false })).toMatchObject({ reason: 'finished', epoch: epochs });
+      // 6 either way, where reading each step's loss made 24 at 10 steps an epoch. The run logs fewer
+      // than CHECKPOINT_CALLS calls, so no checkpoint reads.
+      expect(readBacks() - before).toBe(epochs * READS_PER_EPOCH);
+    });
   });
-});
+}
 
 describe('the host on WebGPU with weights in the progress', () => {
   useFreshGpu();
@@ -56,7 +61,7 @@ describe('the host on WebGPU with weights in the progress', () => {
     await h.request({ type: 'train', epochs });
     const progress = h.progressOf(id);
     expect(progress.every((p) => p.weights !== undefined)).toBe(true);
-    const forWeights = readBacks() - before - (epochs * STEPS_PER_EPOCH + 2 * epochs);
+    const forWeights = readBacks() - before - epochs * READS_PER_EPOCH;
     // A message right after an epoch's snapshot, or with no step since the last, reads nothing.
     expect(forWeights).toBeGreaterThanOrEqual(0);
     expect(forWeights).toBeLessThanOrEqual(progress.length);

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import * as torch from '../../../../engine/index';
 import type { Tensor } from '../../../../engine/index';
-import { webgpuBackend } from '../../../../engine/device';
+import { webgpuBackend, writeInto } from '../../../../engine/device';
 import type { Storage } from '../../../../engine/dtype';
 import type { CrossEntropyOptions } from '../../../../engine/nn/losses';
 import type { ParamState } from '../../../../engine/optim/optimizer';
@@ -335,6 +335,16 @@ describe('tensors and modules on the GPU', () => {
     model.to('cpu');
     expect(weight.device).toBe('cpu');
     expect(weight.tolist()).toEqual([[0, 1], [2, 3]]);
+  });
+
+  test('writeInto writes a slot in place, in order with the kernels; a slot past the end names the shapes', async () => {
+    gpu();
+    const slots = torch.zeros([3], { device: 'webgpu' });
+    const x = torch.tensor([2], { device: 'webgpu' });
+    for (let i = 0; i < 3; i++) writeInto(slots, x.mul(i + 1).sum(), i); // each step's 0-d result into its slot
+    writeInto(slots, torch.tensor([-1]), 2); // a CPU source, uploaded for the copy
+    expect(Array.from(await slots.read())).toEqual([2, 4, -1]);
+    expect(() => writeInto(slots, x, 3)).toThrow('copyInto: [1] into [3] at element 3');
   });
 
   test("'auto' keeps models on the CPU on a software adapter, and small models everywhere", () => {
