@@ -8,7 +8,7 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   root: fileURLToPath(new URL('./renderer', import.meta.url)),
-  // Relative asset paths, so the same bundle loads from a file:// page in the desktop shell.
+  // Relative asset paths, so the same bundle loads from the desktop shell's app://bundle/ and from any path a server puts it under.
   base: './',
   plugins: [svelte({ configFile: fileURLToPath(new URL('./svelte.config.js', import.meta.url)) })],
   build: {

@@ -2,8 +2,9 @@
  * WGSL sources of the compute kernels. Each kernel reads its sizes from a block of u32 words (see
  * Layout) bound at binding 0, and its tensors from storage bindings 1, 2, ... in the order listed.
  *
- * Every kernel runs in WebGPU's compatibility mode: at most 4 storage buffers, 128 invocations and
- * 16 KiB of workgroup memory. Element-wise kernels run one invocation per element on a 2-D grid of
+ * Every kernel runs in WebGPU's compatibility mode (at most 4 storage buffers, 128 invocations and
+ * 16 KiB of workgroup memory) except the 128×128 matmul tiles (256 invocations), which are chosen
+ * only where the device allows them. Element-wise kernels run one invocation per element on a 2-D grid of
  * workgroups (x wraps at the device's limit), so tensors past 65,535 workgroups still fit.
  */
 import type { FusedActivation } from '../../backend';
