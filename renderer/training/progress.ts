@@ -36,3 +36,27 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(s / 60) % 60;
   return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
 }
+
+/**
+ * Calls `fire` at most once every `intervalMs`: at once when the last call is that long ago,
+ * otherwise once when the interval ends, so the last request of a burst is never lost.
+ */
+export class Throttle {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #last = -Infinity;
+
+  constructor(readonly intervalMs: number, private readonly fire: () => void) {}
+
+  request(): void {
+    if (this.#timer !== undefined) return;
+    const wait = this.#last + this.intervalMs - performance.now();
+    if (wait <= 0) this.#fire();
+    else this.#timer = setTimeout(() => this.#fire(), wait);
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#last = performance.now();
+    this.fire();
+  }
+}

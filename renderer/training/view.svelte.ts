@@ -11,16 +11,25 @@ import { DEFAULT_TOLERANCE } from './expected';
 import { reshape, TrainingHistory } from './history';
 import { firstNonFinite, lastGoodEpoch } from './pitfalls';
 import type { Precision, Values } from './printing';
-import { RateMeter } from './progress';
+import { RateMeter, Throttle } from './progress';
 
 type Progress = EventOf<'progress'>;
 type Record_ = Progress['records'][number];
 type Snapshot = NonNullable<Progress['snapshots']>[number];
 
+/** How often the tables and the math follow a streaming run, at most (the charts follow every frame). */
+const GLANCE_MS = 250;
+
 export class TrainingView {
   history: TrainingHistory = $state.raw(new TrainingHistory([]));
   /** Bumped whenever the history changes; charts redraw from it at their own pace. */
   version = $state(0);
+  /**
+   * `version`, taken up at most once every GLANCE_MS: what the history table, the math, the
+   * weights and the checklist follow, as re-rendering them for every progress message of a run
+   * would cost the page most of its frames. The last change always comes through.
+   */
+  glance = $state(0);
   /** A step (one epoch or one batch) is running outside the Studio's run. */
   stepping = $state(false);
   epochsPerSecond: number | undefined = $state();
@@ -41,6 +50,7 @@ export class TrainingView {
   /** Weights that came with progress messages, kept until their epoch's record is in the history. */
   #snapshots: Snapshot[] = [];
   #traceToken = 0;
+  #glances = new Throttle(GLANCE_MS, () => (this.glance = this.version));
 
   constructor(private readonly studio: Studio) {}
 
@@ -62,12 +72,17 @@ export class TrainingView {
     return snapshotStride(this.plannedEpochs);
   }
 
+  #changed(): void {
+    this.version++;
+    this.#glances.request();
+  }
+
   /** A fresh history for the model's parameters as the engine last described them. */
   #fresh(): void {
     this.history = new TrainingHistory(this.studio.summary?.parameters ?? []);
     this.nan = null;
     this.#meter.reset();
-    this.version++;
+    this.#changed();
   }
 
   /** Takes in records of the Studio's run (its array grows; a new run starts a new one). */
@@ -102,7 +117,7 @@ export class TrainingView {
     }
     if (kept === 0) return;
     this.#snapshots.splice(0, kept);
-    this.version++;
+    this.#changed();
   }
 
   #ingest(records: readonly Record_[]): void {
@@ -115,7 +130,7 @@ export class TrainingView {
     this.#meter.add(performance.now(), last.epoch);
     this.epochsPerSecond = this.#meter.rate;
     this.secondsLeft = this.#meter.secondsLeft(last.epoch, this.plannedEpochs);
-    this.version++;
+    this.#changed();
     this.#keepSnapshots();
     const nan = lastGoodEpoch(records);
     if (nan && !this.nan) void this.#stopAtNan(nan);
@@ -136,7 +151,7 @@ export class TrainingView {
     if (good) this.studio.doc.apply(`Keep the weights of epoch ${nan.good} (the last before NaN)`, (p) => withWeights(p, good as Record<string, number[]>));
     this.history.truncate(nan.bad - 1);
     this.#snapshots = [];
-    this.version++;
+    this.#changed();
     await this.refreshTrace();
   }
 
@@ -154,7 +169,7 @@ export class TrainingView {
     this.#fresh();
     const trace = await client.trace(0);
     this.history.snapshot(0, Object.fromEntries(trace.parameters.map((p) => [p.name, p.value])));
-    this.version++;
+    this.#changed();
   }
 
   async start(): Promise<void> {

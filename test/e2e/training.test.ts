@@ -5,7 +5,8 @@
  * expected value is flagged and a right one is not; an earlier epoch of the finished run still
  * traces; restoring epoch 10 makes its weights current. Also: a learning rate that makes the loss
  * NaN stops the run and keeps the last good weights; Step batch takes exactly one optimizer step;
- * a 10,000-epoch run arrives whole in the history and the loss chart.
+ * a 10,000-epoch run arrives whole in the history and the loss chart, and its history table,
+ * which draws only the rows in sight, scrolls to any epoch.
  * Screenshots go to test-results/e2e/training-*.png.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,21 @@ describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped:
       await training.getByTestId('epoch').getByText('epoch 10000 / 10000').waitFor({ timeout: 180_000 });
       await page.waitForFunction(() => document.querySelector('[data-chart="loss"]')?.getAttribute('data-points') === '10000');
       await shot(page, 'training-long');
+      // The history draws only the rows in sight, yet every epoch is there: its last row is the
+      // outputs chart's last point, and scrolling to epoch 7,345 shows that epoch in PyTorch's form.
+      const probs = (text: string) => [...text.matchAll(/\d\.\d{4}(e[+-]\d+)?/g)].map((m) => Number(m[0]));
+      const lastOutputs = (await attr(page, '[data-chart="outputs"]', 'data-last'))?.split(',').map(Number) ?? [];
+      await training.getByRole('tab', { name: 'History' }).click();
+      const printed = /^tensor\(\[\[(\d\.\d{4}(e[+-]\d+)?(, )?){3}\]\], grad_fn=<SoftmaxBackward0>\)$/;
+      const last = await training.locator('tr[data-epoch="10000"] td.outputs').innerText();
+      expect(last).toMatch(printed);
+      probs(last).forEach((p, i) => expect(Math.abs(p - lastOutputs[i])).toBeLessThanOrEqual(5e-5));
+      expect(await training.locator('tr[data-epoch]').count()).toBeLessThan(100);
+      await training.getByTestId('history-rows').evaluate((scroller) => { scroller.scrollTop = (scroller.scrollHeight * 7344) / 10_000; });
+      await training.locator('tr[data-epoch="7345"]').waitFor();
+      expect(await training.locator('tr[data-epoch="7345"] td.outputs').innerText()).toMatch(printed);
+      expect(await training.locator('tr[data-epoch="7345"] td.num').innerText()).toBe('7345');
+      await shot(page, 'training-long-history');
     });
   }, 240_000);
 });
@@ -137,6 +153,10 @@ async function flow(page: Page): Promise<void> {
   // History: PyTorch's printed rows; the project's expected value for epoch 1 matches, a wrong one does not.
   await training.getByRole('tab', { name: 'History' }).click();
   const row = (epoch: number) => training.locator(`tr[data-epoch="${epoch}"]`);
+  // The table stays at the run's last epoch until told otherwise; going to epoch 1 brings the first rows.
+  await row(49).waitFor();
+  await training.getByLabel('Go to epoch').fill('1');
+  await training.getByLabel('Go to epoch').press('Enter');
   await row(1).waitFor();
   expect(await row(1).locator('td.outputs').innerText()).toBe(rows[0].printed_probs);
   expect(await row(1).locator('[data-expected]').getAttribute('data-expected')).toBe('match');
