@@ -16,7 +16,7 @@ import {
   MATMUL_TILES, matmulKernel, matmulLayout, type MatmulTiling, MAX_RANK, REDUCE_CHUNK, reduceKernel, reduceLayout, scatterKernel,
   scatterLayout, softmaxBackwardKernel, softmaxKernel, softmaxLayout, unaryBackwardKernel, unaryKernel, unaryLayout, WG,
 } from './kernels';
-import { type OptimizerBuffers, optimizerKernel, optimizerLayout } from './optim';
+import { type OptimizerBuffers, optimizerKernel, optimizerLayout, type StepKernel, stepBindings } from './optim';
 import { binaryWgsl, unaryBackwardWgsl, unaryWgsl } from './pointwise';
 import { BufferPool, type PoolStats, UniformArena } from './pool';
 
@@ -135,18 +135,18 @@ export class WebGPUBackend implements GpuKernels {
   private readonly largeTiles: boolean;
 
   constructor(context: GpuContext, options: WebGPUBackendOptions = {}) {
-    const device = context.device;
+    const { device, limits } = context;
     this.device = device;
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'tensor');
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
-    this.uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
-    this.maxGroups = Math.min(device.limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
-    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    this.maxStorageBuffers = device.limits.maxStorageBuffersPerShaderStage;
+    this.uniforms = new UniformArena(device, limits.minUniformBufferOffsetAlignment);
+    this.maxGroups = Math.min(limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
+    this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.maxStorageBuffers = limits.maxStorageBuffersPerShaderStage;
     const [tx, ty] = MATMUL_TILES.large.threads;
     const { tile, depth } = MATMUL_TILES.large;
-    this.largeTiles = device.limits.maxComputeInvocationsPerWorkgroup >= tx * ty && device.limits.maxComputeWorkgroupSizeY >= ty
-      && device.limits.maxComputeWorkgroupStorageSize >= 2 * tile * depth * 4;
+    this.largeTiles = limits.maxComputeInvocationsPerWorkgroup >= tx * ty && limits.maxComputeWorkgroupSizeY >= ty
+      && limits.maxComputeWorkgroupStorageSize >= 2 * tile * depth * 4;
     this.matmulTiling = options.matmulTiling;
     device.addEventListener('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
@@ -528,23 +528,32 @@ export class WebGPUBackend implements GpuKernels {
   /**
    * One optimizer step for one parameter, in place: `state` in the order OptimizerBuffers names,
    * `hyper` the kind's scalars (optim.ts HYPER), `flags` FLAG bits, `locked` the lock mask's bytes
-   * as u32 words (a locked element keeps its value).
+   * as u32 words (a locked element keeps its value). One fused kernel, or three (StepKernel) where
+   * it binds more storage buffers than the device has.
    */
   optimizerStep(buffers: OptimizerBuffers, param: GpuTensor, grad: GpuTensor, state: readonly GpuTensor[], hyper: readonly number[],
     flags: number, locked: GpuTensor | null): void {
     const label = `${buffers.kind} step ${formatShape(param.shape)}${buffers.state.length > 0 ? ` (${buffers.state.join(', ')})` : ''}${locked ? ' locked' : ''}`;
-    const bindings = 2 + state.length + (locked ? 1 : 0);
-    if (bindings > this.maxStorageBuffers) {
-      throw new Error(`${label}: needs ${bindings} storage buffers per kernel; this GPU binds ${this.maxStorageBuffers}`);
-    }
     if (param.dtype !== 'float32' || grad.dtype !== 'float32') throw new Error(`${label}: the GPU updates float32 parameters only`);
     const at = optimizerLayout.at;
-    this.elementwise(`optim ${buffers.kind} ${buffers.state.join(' ')}${buffers.locked ? ' locked' : ''}`, () => optimizerKernel(buffers),
-      optimizerLayout, label, numel(param.shape), (u, f) => {
-        u[at.zero] = 0;
-        u[at.flags] = flags;
-        hyper.forEach((v, i) => (f[at.h0 + i] = v));
-      }, [param.buffer, grad.buffer, ...state.map((t) => t.buffer), ...(locked ? [locked.buffer] : [])]);
+    const run = (kernel: StepKernel, storage: GPUBuffer[]): void =>
+      this.elementwise(`optim ${kernel} ${buffers.kind} ${buffers.state.join(' ')}${buffers.locked ? ' locked' : ''}`,
+        () => optimizerKernel(buffers, kernel), optimizerLayout, kernel === 'fused' ? label : `${label}, ${kernel} kernel`, numel(param.shape),
+        (u, f) => {
+          u[at.zero] = 0;
+          u[at.flags] = flags;
+          hyper.forEach((v, i) => (f[at.h0 + i] = v));
+        }, storage);
+    const mask = locked ? [locked.buffer] : [];
+    if (stepBindings(buffers, 'fused').length <= this.maxStorageBuffers) {
+      run('fused', [param.buffer, grad.buffer, ...state.map((t) => t.buffer), ...mask]);
+      return;
+    }
+    const scratch = this.alloc(param.shape, 'float32');
+    run('gradient', [param.buffer, grad.buffer, scratch.buffer]);
+    run('state', [scratch.buffer, ...state.map((t) => t.buffer)]);
+    run('parameter', [param.buffer, scratch.buffer, ...mask]);
+    this.release(scratch);
   }
 
   // ---- plumbing ----

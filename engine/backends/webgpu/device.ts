@@ -14,6 +14,12 @@ export interface DeviceOptions {
   /** 'compatibility' admits OpenGL ES adapters (lower limits); default 'core', or 'compatibility' for 'opengles'. */
   featureLevel?: 'core' | 'compatibility';
   powerPreference?: GPUPowerPreference;
+  /**
+   * Lower maximums than the adapter's, which the kernels keep to (tests: compatibility mode's 4
+   * storage buffers per stage). WebGPU raises a request below its default to the default (Dawn's
+   * is 8 storage buffers, even in compatibility mode), so GpuContext.limits carries them.
+   */
+  limits?: Partial<Record<MaxLimit, number>>;
 }
 
 /** What the UI shows about the adapter. */
@@ -33,6 +39,8 @@ export interface AdapterReport {
 
 export interface GpuContext {
   readonly device: GPUDevice;
+  /** The limits the kernels keep to: the device's, or DeviceOptions.limits where those are lower. */
+  readonly limits: Readonly<Record<KernelLimit, number>>;
   readonly adapter: AdapterReport;
   /** Resolves with a one-sentence reason when the device is lost (destroy() included). */
   readonly lost: Promise<string>;
@@ -59,6 +67,10 @@ const WANTED_LIMITS = [
   'minUniformBufferOffsetAlignment',
   'minStorageBufferOffsetAlignment',
 ] as const;
+
+/** The limits the kernels read. */
+export type KernelLimit = (typeof WANTED_LIMITS)[number];
+type MaxLimit = Extract<KernelLimit, `max${string}`>;
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b/i;
 
@@ -126,9 +138,10 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
         : ': Mesa needs libegl1, libgles2, libegl-mesa0 and libgl1-mesa-dri, and EGL_PLATFORM=surfaceless';
     throw new GpuUnavailableError(`no WebGPU adapter (${loaded.api}, featureLevel '${featureLevel}')${hint}`);
   }
+  const lowered: Partial<Record<KernelLimit, number>> = options.limits ?? {};
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {
-    const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
+    const value = lowered[name] ?? (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (value !== undefined) requiredLimits[name] = value;
   }
   let device: GPUDevice;
@@ -139,8 +152,10 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
     throw new GpuUnavailableError(`the adapter refused a device: ${(error as Error).message}`);
   }
   const lost = device.lost.then((info) => `the GPU device was lost (${info.reason}): ${info.message}`);
+  const limits = Object.fromEntries(WANTED_LIMITS.map((name) => [name, Math.min(device.limits[name], lowered[name] ?? Infinity)])) as Record<KernelLimit, number>;
   return {
     device,
+    limits,
     adapter: report(adapter, device, loaded.api),
     lost,
     destroy() {

@@ -1,10 +1,10 @@
 /**
  * The optimizers' steps as WGSL kernels: one fused kernel per parameter updates the parameter and
- * its state in place, in the float32 steps of engine/optim/kernels.ts, in the same order
- * (step.ts computes each step's scalars). Where
- * the CPU rounds `a + b·c` once (PyTorch's add(alpha=) and addcmul), the kernels call fma_f, a
- * correctly rounded fused multiply-add built from exact float32 operations: WGSL's own fma may
- * round twice (Mesa's does).
+ * its state in place (three kernels where the device binds too few storage buffers: StepKernel),
+ * in the float32 steps of engine/optim/kernels.ts, in the same order (step.ts computes each
+ * step's scalars). Where the CPU rounds `a + b·c` once (PyTorch's add(alpha=) and addcmul), the
+ * kernels call fma_f, a correctly rounded fused multiply-add built from exact float32 operations:
+ * WGSL's own fma may round twice (Mesa's does).
  *
  * Mesa reassociates float arithmetic (it turned the exact error terms below into 0), so every
  * intermediate of an exact transformation passes through opq, an XOR with a run-time zero that no
@@ -70,60 +70,108 @@ fn fma_f(a: f32, b: f32, c: f32) -> f32 {
 }
 `;
 
-/** The update of one element, from p (the parameter) and d (the gradient, maximize applied). */
-function body(kind: OptimizerKind, state: readonly string[]): string {
+/**
+ * One element's step in three parts: `gradient` turns d (the gradient, maximize applied) into the
+ * decayed gradient, from p (the parameter); `state` updates the state buffers from d and ends with
+ * x, all that the parameter's update takes from them; `parameter` computes `updated` from p and x.
+ */
+interface StepParts {
+  gradient: string;
+  state: string;
+  parameter: string;
+}
+
+function parts(kind: OptimizerKind, state: readonly string[]): StepParts {
   const has = (name: string): boolean => state.includes(name);
+  const decay = `if (flag(${FLAG.decay})) { d = fma_f(h(0), p, d); }`;
   switch (kind) {
     case 'sgd':
-      return `
-  if (flag(${FLAG.decay})) { d = fma_f(h(0), p, d); }
-  ${has('buf') ? `var b: f32;
+      return {
+        gradient: decay,
+        state: `${has('buf') ? `var b: f32;
   if (flag(${FLAG.first})) { b = d; } else { b = fma_f(h(2), d, opq(buf[i] * h(1))); }
   buf[i] = b;
   d = select(b, fma_f(h(1), b, d), flag(${FLAG.nesterov}));` : ''}
-  let updated = fma_f(h(3), d, p);`;
+  let x = d;`,
+        parameter: 'let updated = fma_f(h(3), x, p);',
+      };
     case 'adam':
-      return `
-  var q = p;
-  if (flag(${FLAG.l2})) { d = fma_f(h(0), q, d); }
-  if (flag(${FLAG.decoupled})) { q = opq(q * h(1)); }
-  let m1 = fma_f(h(4), d, opq(m[i] * h(2)));
+      return {
+        gradient: `if (flag(${FLAG.l2})) { d = fma_f(h(0), p, d); }`,
+        state: `let m1 = fma_f(h(4), d, opq(m[i] * h(2)));
   let v1 = fma_f(opq(h(5) * d), d, opq(v[i] * h(3)));
   m[i] = m1;
   v[i] = v1;
   ${has('vmax') ? `let second = max_either(vmax[i], v1);
   vmax[i] = second;` : 'let second = v1;'}
   let denom = opq(opq(fdiv(opq(sqrt_f(second)), h(7))) + h(6));
-  let updated = q + opq(fdiv(opq(h(8) * m1), denom));`;
+  let x = opq(fdiv(opq(h(8) * m1), denom));`,
+        parameter: `var q = p;
+  if (flag(${FLAG.decoupled})) { q = opq(q * h(1)); }
+  let updated = q + x;`,
+      };
     case 'rmsprop':
-      return `
-  if (flag(${FLAG.decay})) { d = fma_f(h(0), p, d); }
-  let s1 = fma_f(opq(h(2) * d), d, opq(sq[i] * h(1)));
+      return {
+        gradient: decay,
+        state: `let s1 = fma_f(opq(h(2) * d), d, opq(sq[i] * h(1)));
   sq[i] = s1;
   ${has('gavg') ? `let g1 = fma_f(h(2), d, opq(gavg[i] * h(1)));
   gavg[i] = g1;
   var avg = opq(sqrt_f(fma_f(-g1, g1, s1)));` : 'var avg = opq(sqrt_f(s1));'}
   avg = opq(avg + h(3));
-  ${has('buf') ? `let b = opq(opq(buf[i] * h(4)) + opq(fdiv(d, avg)));
-  buf[i] = b;
-  let updated = fma_f(h(5), b, p);` : 'let updated = p + opq(fdiv(opq(h(5) * d), avg));'}`;
+  ${has('buf') ? `let x = opq(opq(buf[i] * h(4)) + opq(fdiv(d, avg)));
+  buf[i] = x;` : 'let x = opq(fdiv(opq(h(5) * d), avg));'}`,
+        parameter: has('buf') ? 'let updated = fma_f(h(5), x, p);' : 'let updated = p + x;',
+      };
     case 'adagrad':
-      return `
-  if (flag(${FLAG.decay})) { d = fma_f(h(0), p, d); }
-  let s1 = fma_f(d, d, sum[i]);
+      return {
+        gradient: decay,
+        state: `let s1 = fma_f(d, d, sum[i]);
   sum[i] = s1;
   let root = opq(opq(sqrt_f(s1)) + h(2));
-  let updated = p + opq(fdiv(opq(h(1) * d), root));`;
+  let x = opq(fdiv(opq(h(1) * d), root));`,
+        parameter: 'let updated = p + x;',
+      };
   }
 }
 
-/** The fused step of one optimizer variant: binding 1 the parameter, 2 the gradient, then the state, then the lock mask. */
-export function optimizerKernel({ kind, state, locked }: OptimizerBuffers): string {
-  const bindings = state.map((name, i) => `@group(0) @binding(${3 + i}) var<storage, read_write> ${name}: array<f32>;`);
-  if (locked) bindings.push(`@group(0) @binding(${3 + state.length}) var<storage, read> locked: array<u32>;`);
+/**
+ * 'fused' runs the whole step. Where it binds more storage buffers than the device has, three
+ * kernels run it instead, passing d and then x through a scratch buffer: 'gradient' (parameter,
+ * gradient, scratch), 'state' (scratch, state) and 'parameter' (parameter, scratch, lock mask).
+ * Each binds at most 4. The same operations on the same float32 values: the same bits.
+ */
+export type StepKernel = 'fused' | 'gradient' | 'state' | 'parameter';
+
+/** The storage buffers a step kernel binds, from binding 1 on: name and access. */
+export function stepBindings({ state, locked }: OptimizerBuffers, kernel: StepKernel): [string, 'read' | 'read_write'][] {
+  const states = state.map((name): [string, 'read_write'] => [name, 'read_write']);
+  const mask: [string, 'read'][] = locked ? [['locked', 'read']] : [];
+  switch (kernel) {
+    case 'fused': return [['param', 'read_write'], ['grad', 'read'], ...states, ...mask];
+    case 'gradient': return [['param', 'read'], ['grad', 'read'], ['scratch', 'read_write']];
+    case 'state': return [['scratch', 'read_write'], ...states];
+    case 'parameter': return [['param', 'read_write'], ['scratch', 'read'], ...mask];
+  }
+}
+
+/** One step kernel of an optimizer variant, binding stepBindings(buffers, kernel). */
+export function optimizerKernel(buffers: OptimizerBuffers, kernel: StepKernel): string {
+  const bindings = stepBindings(buffers, kernel).map(([name, access], i) =>
+    `@group(0) @binding(${1 + i}) var<storage, ${access}> ${name}: array<${name === 'locked' ? 'u32' : 'f32'}>;`);
+  const step = parts(buffers.kind, buffers.state);
+  const load = `let p = param[i];
+  var d = grad[i];
+  if (flag(${FLAG.maximize})) { d = -d; }`;
+  const store = buffers.locked ? // A locked element keeps its value; its state is updated as on the CPU.
+    'if (((locked[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu) == 0u) { param[i] = updated; }' : 'param[i] = updated;';
+  const element = {
+    fused: `${load}\n  ${step.gradient}\n  ${step.state}\n  ${step.parameter}\n  ${store}`,
+    gradient: `${load}\n  ${step.gradient}\n  scratch[i] = d;`,
+    state: `var d = scratch[i];\n  ${step.state}\n  scratch[i] = x;`,
+    parameter: `let p = param[i];\n  let x = scratch[i];\n  ${step.parameter}\n  ${store}`,
+  }[kernel];
   return /* wgsl */ `${optimizerLayout.wgsl()}${WGSL_MATH}${FMA}
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
 ${bindings.join('\n')}
 fn flag(bit: u32) -> bool { return (word(P_flags) & bit) != 0u; }
 fn h(k: u32) -> f32 { return wordf(P_h0 + k); }
@@ -131,11 +179,6 @@ fn h(k: u32) -> f32 { return wordf(P_h0 + k); }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * word(P_nx) + wid.x) * ${WG}u + lid;
   if (i >= word(P_n)) { return; }
-  let p = param[i];
-  var d = grad[i];
-  if (flag(${FLAG.maximize})) { d = -d; }
-  ${body(kind, state)}
-  ${locked ? // A locked element keeps its value; its state is updated as on the CPU.
-    'if (((locked[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu) == 0u) { param[i] = updated; }' : 'param[i] = updated;'}
+  ${element}
 }`;
 }

@@ -1,8 +1,8 @@
 /**
- * The engine on WebGPU: tensors and modules on the GPU, the fused optimizer kernels against the
- * CPU's bit for bit, one command buffer per training step, flat memory over 10,000 steps with
- * tidy(), device loss in the middle of training, and errors that name the kernel and shapes.
- * (The fixtures run on WebGPU in test/engine/*.test.ts.)
+ * The engine on WebGPU: tensors and modules on the GPU, one command buffer per training step, flat
+ * memory over 10,000 steps with tidy(), device loss in the middle of training, and errors that
+ * name the kernel and shapes.
+ * (The fixtures run on WebGPU in test/engine/*.test.ts, the optimizer steps in optim.test.ts.)
  */
 import { describe, expect, test } from 'vitest';
 import * as torch from '../../../../engine/index';
@@ -25,46 +25,6 @@ const gpu = useAdapter(async () => {
   await torch.webgpu.init({ ...deviceOptions, on_fallback: (message) => fallbacks.push(message) });
   return webgpuBackend() as GpuEngine;
 }, () => torch.webgpu.release());
-
-/** Every option of every optimizer, with weight decay and locked elements where they apply. */
-const OPTIMIZERS: [string, (params: Tensor[]) => { step(): void; zero_grad(): void }][] = [
-  ['SGD', (p) => new optim.SGD(p, { lr: 0.1 })],
-  ['SGD momentum dampening weight_decay maximize', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.3, weight_decay: 0.01, maximize: true })],
-  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, nesterov: true, weight_decay: 0.02 })],
-  ['Adam', (p) => new optim.Adam(p, { lr: 0.01 })],
-  ['Adam amsgrad weight_decay maximize', (p) => new optim.Adam(p, { lr: 0.02, amsgrad: true, weight_decay: 0.1, maximize: true, betas: [0.8, 0.99] })],
-  ['AdamW', (p) => new optim.AdamW(p, { lr: 0.01, weight_decay: 0.05 })],
-  ['AdamW amsgrad', (p) => new optim.AdamW(p, { lr: 0.01, amsgrad: true, eps: 1e-6 })],
-  ['RMSprop', (p) => new optim.RMSprop(p, { lr: 0.01 })],
-  ['RMSprop centered momentum weight_decay maximize', (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.9, weight_decay: 0.01, maximize: true })],
-  ['RMSprop momentum', (p) => new optim.RMSprop(p, { lr: 0.01, momentum: 0.5, alpha: 0.9 })],
-  ['Adagrad', (p) => new optim.Adagrad(p, { lr: 0.1 })],
-  ['Adagrad lr_decay weight_decay initial_accumulator_value maximize', (p) => new optim.Adagrad(p, { lr: 0.1, lr_decay: 0.01, weight_decay: 0.1, initial_accumulator_value: 0.3, maximize: true })],
-];
-
-describe('fused optimizer kernels: the CPU path bit for bit', () => {
-  for (const [name, make] of OPTIMIZERS) {
-    test(name, async () => {
-      gpu();
-      const rand = random(name.length);
-      const n = 3001;
-      const init = uniform(rand, n, -2, 2, false);
-      const grads = Array.from({ length: 5 }, () => uniform(rand, n, -1e-3, 1e-3, false).map((v, i) => (i % 7 === 0 ? v * 1e4 : v)));
-      const locked = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
-      const run = async (device: torch.Device): Promise<Float32Array> => {
-        const p = torch.tensor(Array.from(init), { device, requires_grad: true });
-        p.locked = locked;
-        const opt = make([p]);
-        for (const g of grads) {
-          p.grad = torch.tensor(Array.from(g), { device });
-          opt.step();
-        }
-        return (await p.read()) as Float32Array;
-      };
-      expect(mismatches(await run('webgpu'), await run('cpu'), EXACT)).toEqual([]);
-    });
-  }
-});
 
 describe('scheduling and memory', () => {
   test('a training step is one command buffer; nothing is read back unless asked', async () => {
