@@ -29,7 +29,6 @@ export type MenuCommand = (typeof MENU_COMMANDS)[number];
 /** What an export writes: weights JSON, a PyTorch script (text), an ONNX model (bytes). */
 export type ExportKind = 'weights' | 'pytorch' | 'onnx';
 
-/** How an export's file name ends. */
 /**
  * A project's file ending: one extension (JSON inside), because Windows matches a file association
  * on the last extension only (`.bpstudio.json` would open as any JSON file there).
@@ -41,6 +40,7 @@ export const isProjectFileName = (name: string): boolean => PROJECT_ENDING.test(
 /** A project file's name without its ending, for naming its exports. */
 export const projectBaseName = (name: string): string => name.replace(PROJECT_ENDING, '');
 
+/** How an export's file name ends. */
 export const EXPORT_EXTENSIONS: Record<ExportKind, string> = { weights: '.weights.json', pytorch: '.py', onnx: '.onnx' };
 
 export interface EngineChannel {

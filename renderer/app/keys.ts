@@ -7,6 +7,9 @@ export function isTyping(target: EventTarget | null): boolean {
   return el.isContentEditable || el.closest('input, textarea, select, [role="grid"]') !== null;
 }
 
+/** How the modifier reads in labels: ⌘ on macOS, else "Ctrl+". */
+export const MOD = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform) ? '⌘' : 'Ctrl+';
+
 export type Shortcut = 'undo' | 'redo' | 'save' | 'open' | 'delete' | 'duplicate' | 'copy' | 'paste' | 'selectAll';
 
 /** The shortcut a key press means: Ctrl on Linux and Windows, Cmd on macOS. */
@@ -28,8 +31,8 @@ const MEANINGS: Record<Shortcut, string> = {
   duplicate: 'Duplicate the selected nodes', copy: 'Copy the selected nodes (to the clipboard)', paste: 'Paste copied nodes', selectAll: 'Select every node',
 };
 
-/** Each shortcut shortcutOf knows, with its keys as a user presses them (`mod`: "Ctrl+" or "⌘"), for the help. */
-export function shortcutList(mod: string): { keys: string; meaning: string }[] {
+/** Each shortcut shortcutOf knows, with its keys as a user presses them, for the help. */
+export function shortcutList(mod = MOD): { keys: string; meaning: string }[] {
   return [
     { keys: `${mod}Z`, meaning: MEANINGS.undo },
     { keys: `${mod}Shift+Z, ${mod}Y`, meaning: MEANINGS.redo },
