@@ -324,7 +324,7 @@ export { formatFloat32, roundFloat32 } from './project/json';
 export { formatFixed, formatScientific, formatValues } from './format';
 export { ProjectError } from './project/problems';
 // CSV import (papaparse, no Node APIs), for the data panel.
-export { type CsvOptions, importCsv } from './io/csv';
+export { type CsvOptions, importCsv, isHeaderRow } from './io/csv';
 
 /**
  * The Electron utility process running the host says it is alive this often, on its parent port

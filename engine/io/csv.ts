@@ -45,6 +45,11 @@ function numberOf(cell: string): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
+/** Whether a first row looks like column names: none of its cells is a number. */
+export function isHeaderRow(cells: readonly string[]): boolean {
+  return cells.every((cell) => numberOf(cell) === null);
+}
+
 /** Splits the text into rows, each with the line it starts on; quoting problems become problems. */
 function parseRows(text: string, delimiter: string, problems: Problem[]): Row[] {
   const rows: Row[] = [];

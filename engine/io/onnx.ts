@@ -8,7 +8,7 @@
  * No Node APIs here: the engine host in the browser uses this module too.
  */
 import type { CompiledGraph } from '../project/compile';
-import type { Dim } from '../project/nodes';
+import { type Dim, listedDims } from '../project/nodes';
 import { isLoss } from '../project/ports';
 import { ProjectError } from '../project/problems';
 import type { Project, ProjectNode } from '../project/schema';
@@ -166,8 +166,8 @@ function lower(g: GraphBuilder, { node, xs, rank, out, parameter }: Lowering): v
     case 'Mean': {
       const { dim, keepdim = false } = node.params ?? {};
       const keepdims = { int: keepdim ? 1 : 0 };
-      // No dims (or an empty list, as PyTorch reads it): every dim, as ONNX does when axes are left out.
-      const axes = dim === undefined || (typeof dim !== 'number' && dim.length === 0) ? undefined : typeof dim === 'number' ? [dim] : dim;
+      // Every dim: ONNX reduces over all when the axes are left out.
+      const axes = listedDims(dim);
       if (node.type === 'Sum') {
         // Opset 13 made ReduceSum's axes an input; ReduceMean's stays an attribute until opset 18.
         g.op('ReduceSum', axes ? [x, g.int64s(step('axes'), axes)] : [x], out, { keepdims });

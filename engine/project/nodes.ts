@@ -56,11 +56,16 @@ function normalizeDim(dim: number, rank: number): number | null {
   return d >= 0 && d < rank ? d : null;
 }
 
+/** The dims a Sum or Mean node reduces, as listed; undefined for every dim (no dim, or an empty list, as PyTorch 1.13 reads it). */
+export function listedDims(dim: number | readonly number[] | undefined): readonly number[] | undefined {
+  if (dim === undefined || (typeof dim !== 'number' && dim.length === 0)) return undefined;
+  return typeof dim === 'number' ? [dim] : dim;
+}
+
 function reduceDims(node: NodeOf<'Sum'> | NodeOf<'Mean'>, x: Source, ctx: InferContext): ValueInfo | null {
   const { dim, keepdim = false } = node.params ?? {};
   const rank = x.value.shape.length;
-  // No dim, or an empty list (as PyTorch 1.13 reads it): every dim.
-  const requested = dim === undefined || (typeof dim !== 'number' && dim.length === 0) ? x.value.shape.map((_, i) => i) : typeof dim === 'number' ? [dim] : dim;
+  const requested = listedDims(dim) ?? x.value.shape.map((_, i) => i);
   const dims = new Set<number>();
   for (const d of requested) {
     const n = normalizeDim(d, rank);

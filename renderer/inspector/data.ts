@@ -3,7 +3,7 @@
  * file imported, the shape of the table the graph asks for. Pure functions on ProjectData.
  */
 import Papa from 'papaparse';
-import { type CsvOptions, importCsv, type Project, type ProjectData, ProjectError, takesClasses } from '../../engine/protocol';
+import { type CsvOptions, importCsv, isHeaderRow, type Project, type ProjectData, ProjectError, takesClasses } from '../../engine/protocol';
 import { parseMatrix } from './matrix';
 
 /** Values per sample: the Input node's features, else the width of the rows there are. */
@@ -98,7 +98,7 @@ export function previewCsv(text: string): CsvPreview | { error: string } {
   const { data, meta } = Papa.parse<string[]>(text, { preview: 1, skipEmptyLines: true });
   const firstRow = data[0];
   if (!firstRow || firstRow.length === 0) return { error: 'The CSV file is empty.' };
-  const header = firstRow.every((cell) => cell.trim() === '' || !Number.isFinite(Number(cell)));
+  const header = isHeaderRow(firstRow);
   return { delimiter: meta.delimiter, firstRow, header };
 }
 
