@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { buildWeb, launch, openPage, ROOT, serve, skipReason } from '../test/e2e/harness';
+import { buildWeb, launch, openPage, openThroughPicker, ROOT, serve, skipReason } from '../test/e2e/harness';
 
 export const TABS = ['Charts', 'History', 'Math', 'Expected', 'Weights'] as const;
 export type Tab = (typeof TABS)[number];
@@ -66,9 +66,7 @@ export async function benchTrainingView(epochs = 100_000, runs = 3, tab: Tab = '
 async function once(browser: Browser, url: string, file: string, epochs: number, tab: Tab): Promise<TrainingViewBench> {
   const { page } = await openPage(browser, url, { width: 1440, height: 900 });
   try {
-    const choosing = page.waitForEvent('filechooser');
-    await page.getByRole('button', { name: 'Open a project file…' }).click();
-    await (await choosing).setFiles(file);
+    await openThroughPicker(page, file);
     await page.getByRole('button', { name: 'Open training view' }).click();
     const training = page.getByRole('region', { name: 'Training' });
     await training.getByRole('tab', { name: tab }).click();

@@ -100,6 +100,13 @@ export async function onPage(session: BrowserMode, failShot: string, flow: (page
   expect(errors).toEqual([]);
 }
 
+/** Opens the project file `file` as a user does: the toolbar's file picker. */
+export async function openThroughPicker(page: Page, file: string): Promise<void> {
+  const choosing = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Open a project file…' }).click();
+  await (await choosing).setFiles(file);
+}
+
 /** Saves a screenshot as test-results/e2e/NAME.png, to look at. */
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(SHOTS, { recursive: true });

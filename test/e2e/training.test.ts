@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { EventOf } from '../../engine/protocol';
 import { exampleDoc, harness } from '../engine/host/helpers';
-import { onPage, shot, skipReason, useBrowserMode } from './harness';
+import { onPage, openThroughPicker, shot, skipReason, useBrowserMode } from './harness';
 
 const reason = skipReason();
 /** PyTorch's seed run (test/fixtures/make_fixtures.py): softmax outputs after each step, as printed. */
@@ -35,9 +35,7 @@ describe.skipIf(reason !== null)(`training view end to end${reason ? ` (skipped:
     await onPage(session, `${name}-failed`, async (page) => {
       const file = join(mkdtempSync(join(tmpdir(), 'e2e-training-')), `${name}.json`);
       writeFileSync(file, JSON.stringify(doc));
-      const choosing = page.waitForEvent('filechooser');
-      await page.getByRole('button', { name: 'Open a project file…' }).click();
-      await (await choosing).setFiles(file);
+      await openThroughPicker(page, file);
       await page.getByRole('button', { name: 'Open training view' }).click();
       await flow(page);
     }, { width: 1440, height: 900 });

@@ -56,7 +56,7 @@ describe('the engine host, message by message', () => {
     const first = h.nextId();
     expect(await h.request({ type: 'train', until: 'batch' })).toMatchObject({ reason: 'paused', epoch: 0 });
     expect(h.progressOf(first)).toEqual([expect.objectContaining({ records: [], batch: 1 })]);
-    // Each step batch is exactly one optimizer step: the weights it reports are one SGD/Adam step further.
+    // Each step batch is exactly one optimizer step: the batch count goes 1, then 2, and the weights move.
     const second = h.nextId();
     expect(await h.request({ type: 'resume', until: 'batch' })).toMatchObject({ reason: 'paused', epoch: 0 });
     expect(h.progressOf(second)).toEqual([expect.objectContaining({ records: [], batch: 2 })]);
