@@ -223,8 +223,12 @@ export class Session {
     let state: Snapshot & { epoch: number };
     if (live) {
       await this.sync();
-      const params = this.graph.module.parameters();
-      state = { epoch: stepper.epoch, weights: params.map((p) => p.toArray()), optimizer: keepsOptimizer ? stepper.optimizer?.state_dict() ?? null : null, steps: stepper.steps };
+      const optimizer = keepsOptimizer ? stepper.optimizer?.state_dict() ?? null : null;
+      // On the CPU the live model holds these weights already: trace it as it is, no copies.
+      if (this.device.backend === 'cpu') {
+        return traceSample({ project: this.project as Project, graph: this.graph, stepper, sample, epoch: stepper.epoch, optimizerState: optimizer, steps: stepper.steps });
+      }
+      state = { epoch: stepper.epoch, weights: this.graph.module.parameters().map((p) => p.toArray()), optimizer, steps: stepper.steps };
     } else {
       const snapshot = this.snapshots.get(epoch);
       if (!snapshot) {
