@@ -7,7 +7,7 @@
  * Softplus with beta or a low threshold) are composed of others exactly as PyTorch defines them.
  * No Node APIs here: the engine host in the browser uses this module too.
  */
-import type { CompiledGraph } from '../project/compile';
+import { type CompiledGraph, dependenciesOf } from '../project/compile';
 import { type Dim, listedDims } from '../project/nodes';
 import { isLoss } from '../project/ports';
 import { ProjectError } from '../project/problems';
@@ -236,12 +236,9 @@ export function exportOnnx(project: Project, graph: CompiledGraph): Uint8Array<A
   const byId = new Map(order.map((n) => [n.id, n]));
   const read = new Set([...sources.values()].flat());
 
+  const steps = order.map((node) => ({ node, sources: sources.get(node.id) ?? [] }));
   /** The nodes `id` depends on, itself included. */
-  const ancestors = (id: string): Set<string> => {
-    const needed = new Set([id]);
-    for (let i = order.length - 1; i >= 0; i--) if (needed.has(order[i].id)) for (const s of sources.get(order[i].id) ?? []) needed.add(s);
-    return needed;
-  };
+  const ancestors = (id: string): Set<string> => dependenciesOf(steps, [id]);
   /** The first of `needed` that reads the Target. */
   const takesTargets = (needed: Set<string>) => order.find((n) => needed.has(n.id) && (sources.get(n.id) ?? []).some((s) => byId.get(s)?.type === 'Target'));
 

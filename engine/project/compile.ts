@@ -48,11 +48,7 @@ export class GraphModule extends nn.Module {
 
   /** The values of the nodes `wanted` and of everything they depend on, by node id. */
   run(feeds: Feeds, wanted: readonly string[]): Map<string, Tensor> {
-    const needed = new Set(wanted);
-    for (let i = this.#steps.length - 1; i >= 0; i--) {
-      const { node, sources } = this.#steps[i];
-      if (needed.has(node.id)) for (const s of sources) needed.add(s);
-    }
+    const needed = dependenciesOf(this.#steps, wanted);
     const values = new Map<string, Tensor>();
     for (const { node, sources, built } of this.#steps) {
       if (!needed.has(node.id)) continue;
@@ -87,6 +83,16 @@ export interface CompiledGraph {
   /** The samples and targets as the model takes them; null for a graph without Input or Target. */
   samples: Tensor | null;
   targets: Tensor | null;
+}
+
+/** The ids of the nodes `wanted` and of every node they depend on; `steps` in the order they run. */
+export function dependenciesOf(steps: readonly { node: { id: string }; sources: readonly string[] }[], wanted: readonly string[]): Set<string> {
+  const needed = new Set(wanted);
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const { node, sources } = steps[i];
+    if (needed.has(node.id)) for (const s of sources) needed.add(s);
+  }
+  return needed;
 }
 
 /** Computes the prediction for all samples (no gradient, Dropout off), as nested lists. */
